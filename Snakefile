@@ -1,0 +1,20 @@
+# Reproduction of Kalinin et al. 2025 (mAP framework) and the CPJUMP1 benchmark.
+# This file is a table of contents; rules live in workflow/rules/, logic in workflow/mapeval/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
