@@ -12,6 +12,12 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/simulations.smk"
+include: "workflow/rules/nelisa.smk"
+include: "workflow/rules/cellhealth.smk"
+include: "workflow/rules/cpg0004.smk"
+include: "workflow/rules/reproduction.smk"
 
 
 rule all:

@@ -1,0 +1,5 @@
+"""Figures of the paper, one plotting function per figure type (see SPEC §9)."""
+
+from .style import PALETTES, save_figure, set_style
+
+__all__ = ["PALETTES", "save_figure", "set_style"]

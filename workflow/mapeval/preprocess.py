@@ -1,0 +1,143 @@
+"""Profile preprocessing: thin, explicit wrappers around pycytominer 1.7.1.
+
+pycytominer is imported lazily (it takes seconds and warns at import), so that the mAP engine
+stays light. Features are always passed explicitly: ``features="infer"`` only recognises
+CellProfiler names, and every dataset here names its features differently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+#: pycytominer <= 1.6 called the frequency/uniqueness filter "variance_threshold"; 1.7 renamed it
+#: "frequency_threshold" and gave the old name to a true variance filter. The authors ran 1.2.2.
+AUTHORS_OPERATION_NAMES = {"variance_threshold": "frequency_threshold"}
+
+
+def _pycytominer():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*copy_on_write.*")
+        import pycytominer
+
+    return pycytominer
+
+
+def feature_columns(df: pd.DataFrame, prefix: str = "Metadata_") -> list[str]:
+    """Every column not starting with ``prefix`` (the metadata convention, SPEC §0)."""
+    return [c for c in df.columns if not str(c).startswith(prefix)]
+
+
+def _check_features(df: pd.DataFrame, features: Sequence[str], what: str) -> None:
+    missing = [f for f in features if f not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: feature column(s) not in the table: {missing[:5]}")
+    if not features:
+        raise ValueError(f"{what}: no feature columns given")
+
+
+def normalize(
+    df: pd.DataFrame,
+    features: Sequence[str],
+    method: str,
+    samples: str = "all",
+    by: str | None = None,
+) -> pd.DataFrame:
+    """Normalise features with pycytominer, optionally separately within each group of ``by``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Profiles (metadata + features).
+    features : list of str
+        Feature columns to transform; all other columns are kept unchanged.
+    method : {"standardize", "robustize", "mad_robustize", "spherize"}
+        pycytominer method. ``mad_robustize`` is (x - median) / (1.4826 MAD + 1e-18).
+    samples : str
+        "all" or a pandas query selecting the rows the scaler is fitted on.
+    by : str, optional
+        Column (e.g. plate) within whose groups the scaler is fitted and applied separately.
+
+    Returns
+    -------
+    DataFrame
+        Same rows (original order) and columns, features transformed.
+    """
+    _check_features(df, features, f"normalize({method})")
+    if by is not None and by not in df.columns:
+        raise ValueError(f"normalize: grouping column {by!r} not in the table")
+    pcm = _pycytominer()
+    meta = [c for c in df.columns if c not in set(features)]
+
+    def run(part: pd.DataFrame) -> pd.DataFrame:
+        if samples != "all" and len(part.query(samples)) == 0:
+            raise ValueError(f"normalize: no rows match samples={samples!r}")
+        out = pcm.normalize(
+            part, features=list(features), meta_features=meta, samples=samples, method=method
+        )[list(part.columns)]
+        out.index = part.index
+        return out
+
+    df = df.reset_index(drop=True)
+    if by is None:
+        return run(df)
+    parts = [run(part) for _, part in df.groupby(by, sort=False, observed=True, dropna=False)]
+    return pd.concat(parts).sort_index()
+
+
+def select_features(
+    df: pd.DataFrame,
+    features: Sequence[str],
+    operations: Sequence[str],
+    na_cutoff: float = 0.05,
+    corr_threshold: float = 0.9,
+    freq_cut: float = 0.05,
+    unique_cut: float = 0.01,
+    outlier_cutoff: float = 500.0,
+    authors_operation_names: bool = True,
+) -> pd.DataFrame:
+    """Drop features with pycytominer ``feature_select``.
+
+    Parameters
+    ----------
+    operations : list of str
+        pycytominer operations. With ``authors_operation_names`` (default), the names mean what
+        they meant in pycytominer 1.2.2, which the authors ran: ``variance_threshold`` is the
+        frequency/uniqueness filter (``freq_cut``, ``unique_cut``), called
+        ``frequency_threshold`` since 1.7.
+    """
+    _check_features(df, features, "select_features")
+    ops = [
+        AUTHORS_OPERATION_NAMES.get(op, op) if authors_operation_names else op for op in operations
+    ]
+    pcm = _pycytominer()
+    out = pcm.feature_select(
+        df,
+        features=list(features),
+        operation=ops,
+        na_cutoff=na_cutoff,
+        corr_threshold=corr_threshold,
+        freq_cut=freq_cut,
+        unique_cut=unique_cut,
+        outlier_cutoff=outlier_cutoff,
+    )
+    return out
+
+
+def drop_features_containing(df: pd.DataFrame, token: str, case: bool = False) -> pd.DataFrame:
+    """Drop every column whose name contains ``token`` (e.g. "costes", case-insensitive)."""
+    cols = [c for c in df.columns if (token in c if case else token.lower() in c.lower())]
+    return df.drop(columns=cols)
+
+
+def aggregate(
+    df: pd.DataFrame, strata: Sequence[str], features: Sequence[str], operation: str = "median"
+) -> pd.DataFrame:
+    """Consensus profiles: ``operation`` of each feature within each stratum (pycytominer)."""
+    _check_features(df, features, "aggregate")
+    pcm = _pycytominer()
+    return pcm.aggregate(
+        df, strata=list(strata), features=list(features), operation=operation
+    ).reset_index(drop=True)

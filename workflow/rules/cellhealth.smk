@@ -1,0 +1,1 @@
+# Rules: cellhealth (see SPEC).

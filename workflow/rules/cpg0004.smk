@@ -1,0 +1,1 @@
+# Rules: cpg0004 (see SPEC).

@@ -1,0 +1,1 @@
+# Rules: download (see SPEC).

@@ -1,0 +1,1 @@
+# Rules: nelisa (see SPEC).

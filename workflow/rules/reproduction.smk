@@ -1,0 +1,1 @@
+# Rules: reproduction (see SPEC).

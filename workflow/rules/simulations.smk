@@ -1,0 +1,1 @@
+# Rules: simulations (see SPEC).
