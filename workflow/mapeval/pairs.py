@@ -1,0 +1,143 @@
+"""Positive and negative pairs from metadata (block design, SPEC §1.1).
+
+A pair (i, j), i < j, is *positive* when the two profiles are equal in every ``pos_sameby``
+column and different in every ``pos_diffby`` column; *negative* likewise with ``neg_sameby`` and
+``neg_diffby``. Positive pairs are listed explicitly (they are few); negative pairs are never
+listed: they are described by :class:`NegativeRule` and evaluated block by block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+_BAD_NAME = re.compile(r"[\s\-]")
+
+
+def as_column_list(value: str | Sequence[str] | None, name: str) -> list[str]:
+    """Normalise a ``*_sameby``/``*_diffby`` argument to a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    out = list(value)
+    for v in out:
+        if not isinstance(v, str):
+            raise ValueError(f"{name} must hold column names (str), got {v!r}")
+    return out
+
+
+def split_queries(meta: pd.DataFrame, entries: list[str], name: str) -> tuple[list[str], np.ndarray]:
+    """Separate column names from pandas query strings (row filters) in a column list.
+
+    Returns the column names and a boolean mask of the rows that pass every query.
+    """
+    keep = np.ones(len(meta), dtype=bool)
+    cols = []
+    for entry in entries:
+        if entry in meta.columns:
+            cols.append(entry)
+            continue
+        if not re.search(r"[=<>!]", entry):
+            raise ValueError(f"{name}: metadata column {entry!r} not found; have {list(meta.columns)}")
+        try:
+            keep &= meta.eval(entry).to_numpy(dtype=bool)
+        except Exception as err:  # pandas raises many types here
+            raise ValueError(f"{name}: cannot evaluate query {entry!r}: {err}") from err
+    return cols, keep
+
+
+def check_pairing_columns(meta: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Reject names that break pairing (``index``, spaces, dashes) and missing values."""
+    for col in columns:
+        if col == "index" or _BAD_NAME.search(col):
+            raise ValueError(
+                f"metadata column {col!r} cannot be used for pairing: rename it "
+                "(no 'index', spaces or dashes)"
+            )
+        na = meta[col].isna().to_numpy()
+        if na.any():
+            rows = np.flatnonzero(na)[:10].tolist()
+            raise ValueError(f"metadata column {col!r} has missing values at row(s) {rows}")
+
+
+def codes(meta: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Integer codes of each column, shape (n_rows, len(columns))."""
+    if not columns:
+        return np.zeros((len(meta), 0), dtype=np.int64)
+    return np.stack([pd.factorize(meta[c])[0] for c in columns], axis=1).astype(np.int64)
+
+
+def group_ids(code_matrix: np.ndarray) -> np.ndarray:
+    """One integer per distinct row of ``code_matrix`` (all zeros when it has no columns)."""
+    if code_matrix.shape[1] == 0:
+        return np.zeros(len(code_matrix), dtype=np.int64)
+    return np.unique(code_matrix, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+
+
+def pairs_within_groups(groups: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i, j), i < j, of ``rows`` that share a group id.
+
+    Parameters
+    ----------
+    groups : (n,) int array, group id per row (negative ids never pair).
+    rows : row numbers to consider (default: all).
+    """
+    rows = np.arange(len(groups)) if rows is None else np.asarray(rows)
+    rows = rows[groups[rows] >= 0]
+    order = np.lexsort((rows, groups[rows]))
+    rows = rows[order]
+    g = groups[rows]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, len(rows)])
+    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for size in np.unique(sizes[sizes >= 2]):
+        members = rows[starts[sizes == size][:, None] + np.arange(size)[None, :]]
+        a, b = np.triu_indices(size, k=1)
+        out_i.append(members[:, a].ravel())
+        out_j.append(members[:, b].ravel())
+    return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def all_differ(code_matrix: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """True where rows i and j differ in every column of ``code_matrix``."""
+    keep = np.ones(len(i), dtype=bool)
+    for c in range(code_matrix.shape[1]):
+        keep &= code_matrix[i, c] != code_matrix[j, c]
+    return keep
+
+
+@dataclass(frozen=True)
+class NegativeRule:
+    """Which pairs are negative: same ``group`` (>= 0), different in every ``diff`` column and,
+    when ``labels`` is given (multilabel), no label in common."""
+
+    group: np.ndarray  # (n,) int, -1 = never a negative
+    diff: np.ndarray  # (n, n_diffby) int codes
+    labels: sparse.csr_matrix | None = None  # (n, n_labels) 0/1
+
+    def candidates(self, queries: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """Members that can be a negative of at least one query (cheap pre-filter)."""
+        keep = np.ones(len(members), dtype=bool)
+        for c in range(self.diff.shape[1]):
+            values = np.unique(self.diff[queries, c])
+            if len(values) == 1:
+                keep &= self.diff[members, c] != values[0]
+        return members[keep]
+
+    def mask(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """(len(rows), len(cols)) boolean: is (row, col) a negative pair."""
+        m = self.group[rows][:, None] == self.group[cols][None, :]
+        m &= self.group[rows][:, None] >= 0
+        for c in range(self.diff.shape[1]):
+            m &= self.diff[rows, c][:, None] != self.diff[cols, c][None, :]
+        if self.labels is not None:
+            shared = (self.labels[rows] @ self.labels[cols].T).toarray()
+            m &= shared == 0
+        m &= rows[:, None] != cols[None, :]
+        return m
