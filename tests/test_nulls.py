@@ -1,0 +1,154 @@
+"""Null distributions and p-values: exact small cases by enumeration, calibration, BH."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import mapeval
+from mapeval.nulls import benjamini_hochberg, null_distributions
+from oracles import ap_of_list, bh, exact_null
+
+
+@pytest.mark.parametrize("sampler", ["fast", "copairs"])
+@pytest.mark.parametrize("k,n", [(1, 4), (2, 5), (3, 7), (4, 6), (6, 8)])
+def test_null_matches_exact_enumeration(sampler, k, n):
+    exact = exact_null(k, n)
+    null = null_distributions(np.array([[k, n]]), 40_000, seed=3, sampler=sampler)[0]
+    values = sorted(exact)
+    # every sampled value is one of the exact AP values (up to float32 rounding)
+    nearest = np.array([float(v) for v in values])
+    idx = np.abs(null[:, None] - nearest[None, :]).argmin(axis=1)
+    assert np.abs(null - nearest[idx]).max() < 1e-6
+    observed = np.bincount(idx, minlength=len(values))
+    expected = np.array([float(exact[v]) for v in values]) * len(null)
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert stats.chi2.sf(chi2, df=len(values) - 1) > 1e-4
+
+
+def test_exact_small_case_by_hand():
+    # k=1 among N=3: the positive is at rank 1, 2 or 3 with AP 1, 1/2, 1/3
+    assert exact_null(1, 3) == {Fraction(1): Fraction(1, 3), Fraction(1, 2): Fraction(1, 3),
+                                Fraction(1, 3): Fraction(1, 3)}
+    assert ap_of_list([1, 0, 1]) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_samplers_agree_in_distribution():
+    a = null_distributions(np.array([[5, 60]]), 20_000, seed=1, sampler="fast")[0]
+    b = null_distributions(np.array([[5, 60]]), 20_000, seed=1, sampler="copairs")[0]
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+
+
+def test_dense_configuration_uses_the_other_branch():
+    # k*k >= N: the fast sampler draws by partial argsort
+    exact = exact_null(4, 9)
+    null = null_distributions(np.array([[4, 9]]), 30_000, seed=0, sampler="fast")[0]
+    mean_exact = float(sum(v * p for v, p in exact.items()))
+    assert null.mean() == pytest.approx(mean_exact, abs=4 * null.std() / np.sqrt(len(null)))
+
+
+def test_same_seed_same_null_and_seeds_per_configuration():
+    confs = np.array([[2, 10], [3, 10]])
+    a = null_distributions(confs, 1000, seed=7)
+    b = null_distributions(confs, 1000, seed=7)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, null_distributions(confs, 1000, seed=8))
+
+
+def _random_groups(rng, n_groups, reps, n_ctrl, n_feats=8):
+    perts = [f"p{g}" for g in range(n_groups) for _ in range(reps)] + ["ctrl"] * n_ctrl
+    meta = mapeval.assign_reference_index(pd.DataFrame({"pert": perts}), "pert == 'ctrl'",
+                                          reference_col="ref")
+    return meta, rng.normal(size=(len(meta), n_feats))
+
+
+def test_ap_pvalues_are_uniform_under_h0():
+    # each perturbation has one replicate pair; under H0 its AP rank is uniform, so the AP
+    # p-value (>= rule, +1 smoothing) is uniform up to discreteness
+    rng = np.random.default_rng(0)
+    meta, feats = _random_groups(rng, 400, 2, 40)
+    ap = mapeval.average_precision(meta, feats, ["pert", "ref"], [], [], ["pert", "ref"])
+    p = mapeval.ap_p_values(ap, 2000, seed=0)
+    p = p[~np.isnan(p)]
+    share = (p < 0.05).mean()
+    # N = 41 ranks: P(p < 0.05) = P(positive at rank 1 or 2) = 2/41 = 0.0488
+    assert abs(share - 2 / 41) < 4 * np.sqrt(0.05 * 0.95 / len(p))
+
+
+@pytest.mark.parametrize("sampler", ["fast", "copairs"])
+def test_map_pvalues_calibrated_under_h0(sampler):
+    rng = np.random.default_rng(1)
+    meta, feats = _random_groups(rng, 300, 3, 30)
+    ap = mapeval.average_precision(meta, feats, ["pert", "ref"], [], [], ["pert", "ref"])
+    shared = mapeval.mean_average_precision(ap, "pert", 2000, seed=0, null_sampler=sampler)
+    indep = mapeval.mean_average_precision(ap, "pert", 2000, seed=0, null_sampler=sampler,
+                                           map_null="independent")
+    tol = 4 * np.sqrt(0.05 * 0.95 / 300)
+    # the shared (copairs) null is the single-AP null: wider than the mAP null, conservative
+    assert shared["below_p"].mean() <= 0.05 + tol
+    # both stay near or below the nominal level here
+    assert indep["below_p"].mean() <= 0.05 + 2 * tol
+
+
+def test_independent_null_is_calibrated_for_independent_members():
+    # members whose rank lists are independent: mAP of 3 independent random lists (k=2, N=12)
+    rng = np.random.default_rng(5)
+    n_groups, reps, k, n = 3000, 3, 2, 12
+    rows = []
+    for g in range(n_groups):
+        for _ in range(reps):
+            rel = np.zeros(n, int)
+            rel[rng.choice(n, k, replace=False)] = 1
+            rows.append((g, ap_of_list(list(rel)), k, n))
+    ap = pd.DataFrame(rows, columns=["g", "average_precision", "n_pos_pairs", "n_total_pairs"])
+    res = mapeval.mean_average_precision(ap, "g", 5000, seed=0, map_null="independent")
+    # discrete statistic: compare with the exact null probability of the 5% tail
+    share = res["below_p"].mean()
+    assert 0.02 < share <= 0.05 + 4 * np.sqrt(0.05 * 0.95 / n_groups)
+    shared = mapeval.mean_average_precision(ap, "g", 5000, seed=0, map_null="shared")
+    assert shared["below_p"].mean() < share  # the shared null is conservative
+
+
+def test_map_pvalue_rules():
+    # perfect retrieval: AP = mAP = 1 and no null value can exceed it
+    meta = pd.DataFrame({"pert": ["a"] * 3 + ["ctrl"] * 6})
+    meta = mapeval.assign_reference_index(meta, "pert == 'ctrl'", reference_col="ref")
+    feats = np.vstack([np.ones((3, 2)) + [[0, 0.01], [0.01, 0], [0, 0]], -np.ones((6, 2))])
+    ap = mapeval.average_precision(meta, feats, ["pert", "ref"], [], [], ["pert", "ref"])
+    res = mapeval.mean_average_precision(ap, ["pert"], 999, seed=0)
+    assert res.loc[0, "mean_average_precision"] == 1.0
+    assert res.loc[0, "p_value"] == pytest.approx(1 / 1000)
+    # the per-AP rule counts null values equal to AP (>=): P(AP=1) = 1/C(8,2)
+    p_ap = mapeval.ap_p_values(ap, 20_000, seed=0)[:3]
+    assert p_ap == pytest.approx(np.full(3, 1 / 28), abs=0.006)
+
+
+def test_map_pvalue_against_exact_tail():
+    # one group whose members share (k, N): its shared null is the exact single-AP null
+    exact = exact_null(2, 8)
+    meta = pd.DataFrame({"pert": ["a"] * 3 + ["ctrl"] * 6})
+    meta = mapeval.assign_reference_index(meta, "pert == 'ctrl'", reference_col="ref")
+    rng = np.random.default_rng(2)
+    feats = rng.normal(size=(9, 4))
+    ap = mapeval.average_precision(meta, feats, ["pert", "ref"], [], [], ["pert", "ref"])
+    res = mapeval.mean_average_precision(ap, ["pert"], 200_000, seed=0)
+    m = res.loc[0, "mean_average_precision"]
+    tail = float(sum(p for v, p in exact.items() if float(v) > m + 1e-9))
+    assert res.loc[0, "p_value"] == pytest.approx(tail, abs=0.005)
+
+
+def test_benjamini_hochberg_against_definition_and_statsmodels():
+    rng = np.random.default_rng(0)
+    p = np.r_[rng.uniform(size=50), rng.uniform(0, 0.01, size=10), [0.5, 0.5, 0.02]]
+    np.testing.assert_allclose(benjamini_hochberg(p), bh(p), rtol=0, atol=1e-15)
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    np.testing.assert_array_equal(benjamini_hochberg(p), multitest.multipletests(p, method="fdr_bh")[1])
+
+
+def test_benjamini_hochberg_hand_example():
+    # p = 0.01, 0.04, 0.03: sorted 0.01, 0.03, 0.04 -> 0.03, 0.045, 0.04 -> min from the top
+    np.testing.assert_allclose(benjamini_hochberg(np.array([0.01, 0.04, 0.03])), [0.03, 0.04, 0.04])
