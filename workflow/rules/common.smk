@@ -1,18 +1,11 @@
-import os
-from pathlib import Path
-
 from snakemake.utils import validate
 
 # The config is validated (and defaults filled in) before anything is planned.
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Rule scripts import the `mapeval` package from this repository. Setting PYTHONPATH here makes
-# that work in the calling environment, in conda environments (--sdm conda) and in cluster jobs,
-# which all re-read this file.
-MAPEVAL_DIR = str(Path(workflow.basedir) / "workflow")
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (MAPEVAL_DIR, os.environ.get("PYTHONPATH", "")) if p
-)
+# Rule scripts import the `mapeval` package of this repository: Snakemake puts a script's folder
+# on sys.path, and workflow/scripts/mapeval links to workflow/mapeval, so this works in the calling
+# environment, in conda environments (--sdm conda) and in cluster jobs alike.
 
 # Figures produced by each part of the workflow; each id gives
 # results/figures/<id>.png, results/figures/<id>.pdf and results/tables/<id>.csv.
@@ -40,4 +33,10 @@ def all_targets():
     """Every output of the configured run: the simulation figures, the figures of each
     real dataset listed in config['datasets'], and the reproduction summary."""
     parts = ["simulations", *config["datasets"]]
-    return [path for part in parts for path in figure_targets(FIGURES.get(part, []))]
+    figures = [path for part in parts for path in figure_targets(FIGURES.get(part, []))]
+    return figures + ["results/reproduction.csv", "results/reproduction.md"]
+
+
+def reproduction_inputs():
+    """The reproduction table of each real dataset that runs."""
+    return [f"results/{dataset}/reproduction.csv" for dataset in config["datasets"]]

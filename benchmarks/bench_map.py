@@ -1,0 +1,131 @@
+"""Speed and peak memory of mapeval vs copairs on the same seeded data.
+
+Each (tool, design, N) runs in a fresh subprocess so that peak memory (ru_maxrss) is its own.
+Designs (500 features, plates of 384 wells with 32 control wells, 4 replicates per perturbation):
+
+* ``global``: replicates vs every control well (reference-index trick, no neg_sameby);
+* ``same_plate``: replicates vs the control wells of the same plate (neg_sameby plate);
+* ``consistency``: consensus profiles (one per perturbation), positives share a target
+  (5 perturbations per target), negatives are every other target.
+
+Usage::
+
+    python benchmarks/bench_map.py --sizes 2000 10000 40000 --out docs/bench_map.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def make_data(n: int, design: str, n_feats: int = 500, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    wells, ctrl = 384, 32
+    n_plates = int(np.ceil(n / wells))
+    treat_per_plate = wells - ctrl
+    n_perts = max(1, n_plates * treat_per_plate // 4)
+    plates = np.repeat(np.arange(n_plates), wells)[:n]
+    slot = np.tile(np.arange(wells), n_plates)[:n]
+    is_ctrl = slot < ctrl
+    # each plate of 4 carries the same plate map: perturbation = (plate // 4, slot)
+    pert = (plates // 4) * treat_per_plate + (slot - ctrl)
+    meta = pd.DataFrame(
+        {
+            "Metadata_Plate": plates,
+            "Metadata_pert": np.where(is_ctrl, "DMSO", "p" + pert.astype(str)),
+        }
+    )
+    meta["Metadata_ref"] = np.where(is_ctrl, np.arange(n), -1)
+    effect = rng.normal(size=(n_perts + 1, n_feats)) * 0.3
+    feats = rng.normal(size=(n, n_feats)) + np.where(is_ctrl[:, None], 0, effect[np.minimum(pert, n_perts)])
+    if design == "consistency":
+        keep = ~is_ctrl
+        cons = pd.DataFrame(feats[keep]).groupby(meta.loc[keep, "Metadata_pert"].to_numpy()).median()
+        meta = pd.DataFrame({"Metadata_pert": cons.index})
+        meta["Metadata_target"] = "t" + (np.arange(len(meta)) // 5).astype(str)
+        feats = cons.to_numpy()
+    return meta, feats
+
+
+ARGS = {
+    "global": (["Metadata_pert", "Metadata_ref"], [], [], ["Metadata_pert", "Metadata_ref"]),
+    "same_plate": (
+        ["Metadata_pert", "Metadata_ref"], [], ["Metadata_Plate"], ["Metadata_pert", "Metadata_ref"]
+    ),
+    "consistency": (["Metadata_target"], [], [], ["Metadata_target"]),
+}
+GROUP = {"global": "Metadata_pert", "same_plate": "Metadata_pert", "consistency": "Metadata_target"}
+
+
+def run_one(tool: str, design: str, n: int, null_size: int) -> dict:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    meta, feats = make_data(n, design)
+    if tool == "mapeval":
+        import mapeval
+
+        t0 = time.perf_counter()
+        ap = mapeval.average_precision(meta, feats, *ARGS[design])
+        t1 = time.perf_counter()
+        mapeval.mean_average_precision(ap, [GROUP[design]], null_size, 0.05, seed=0)
+        t2 = time.perf_counter()
+    else:
+        import tempfile
+
+        from copairs.map import average_precision, mean_average_precision
+
+        t0 = time.perf_counter()
+        ap = average_precision(meta, feats, *ARGS[design], progress_bar=False)
+        t1 = time.perf_counter()
+        mean_average_precision(ap, [GROUP[design]], null_size, 0.05, 0, progress_bar=False,
+                               cache_dir=tempfile.mkdtemp())
+        t2 = time.perf_counter()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "tool": tool, "design": design, "n_profiles": len(meta), "n_queries": int(ap["average_precision"].notna().sum()),
+        "ap_seconds": round(t1 - t0, 3), "map_seconds": round(t2 - t1, 3), "peak_rss_mb": round(rss_mb),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 40000])
+    parser.add_argument("--designs", nargs="+", default=list(ARGS))
+    parser.add_argument("--tools", nargs="+", default=["mapeval", "copairs"])
+    parser.add_argument("--null-size", type=int, default=10000)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--one", nargs=3, metavar=("TOOL", "DESIGN", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        tool, design, n = args.one
+        print(json.dumps(run_one(tool, design, int(n), args.null_size)))
+        return
+    rows = []
+    for n in args.sizes:
+        for design in args.designs:
+            for tool in args.tools:
+                cmd = [sys.executable, __file__, "--one", tool, design, str(n), "--null-size", str(args.null_size)]
+                res = subprocess.run(cmd, capture_output=True, text=True)
+                if res.returncode != 0:
+                    print(f"{tool} {design} {n} failed:\n{res.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+                print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    if args.out:
+        table.to_csv(args.out, index=False)
+    print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table)
+
+
+if __name__ == "__main__":
+    main()

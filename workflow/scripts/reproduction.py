@@ -1,0 +1,18 @@
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (injected by Snakemake)
+
+import os
+
+import pandas as pd
+
+from mapeval.reproduction import combine, simulation_rows, to_markdown
+
+sm = snakemake  # noqa: F821
+tables = [simulation_rows(pd.read_csv(sm.input.fig2), note=sm.params.note)]
+tables += [pd.read_csv(path) for path in sm.input.parts]
+table = combine(tables)
+for path, text in ((sm.output.csv, table.to_csv(index=False)), (sm.output.md, to_markdown(table))):
+    with open(path + ".tmp", "w") as fh:
+        fh.write(text)
+    os.replace(path + ".tmp", path)
