@@ -250,10 +250,10 @@ def average_precision(
     )
     rows = np.flatnonzero(keep)
     pos_group = group_ids(codes(meta, lists["pos_sameby"]))
-    i, j = pairs_within_groups(pos_group, rows)
+    i, j, s = pairs_within_groups(pos_group, rows, sim)
     pos_diff = codes(meta, lists["pos_diffby"])
     sel = all_differ(pos_diff, i, j)
-    i, j = i[sel], j[sel]
+    i, j, s = i[sel], j[sel], s[sel]
     if len(i) == 0:
         raise ValueError(f"no positive pairs: no two profiles match pos_sameby={lists['pos_sameby']} "
                          f"and pos_diffby={lists['pos_diffby']}")
@@ -261,7 +261,6 @@ def average_precision(
     neg_group = np.where(keep, neg_group, -1)
     rule = NegativeRule(neg_group, codes(meta, lists["neg_diffby"]))
 
-    s = sim.pairs(i, j)
     entry_row = np.r_[i, j]
     entry_key = _ONE - np.r_[s, s]
     order = np.argsort(entry_row, kind="stable")

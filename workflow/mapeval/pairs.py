@@ -75,33 +75,53 @@ def codes(meta: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
 
 def group_ids(code_matrix: np.ndarray) -> np.ndarray:
     """One integer per distinct row of ``code_matrix`` (all zeros when it has no columns)."""
-    if code_matrix.shape[1] == 0:
-        return np.zeros(len(code_matrix), dtype=np.int64)
-    return np.unique(code_matrix, axis=0, return_inverse=True)[1].ravel().astype(np.int64)
+    n, n_cols = code_matrix.shape
+    if n_cols == 0:
+        return np.zeros(n, dtype=np.int64)
+    key = code_matrix[:, 0].astype(np.int64)
+    for c in range(1, n_cols):
+        # mixed-radix key while it fits in int64, re-factorised to stay small
+        key = pd.factorize(key * (int(code_matrix[:, c].max()) + 1) + code_matrix[:, c])[0]
+    return pd.factorize(key)[0].astype(np.int64)
 
 
-def pairs_within_groups(groups: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+#: Groups up to this size get their similarities as one small matrix per group.
+GROUPWISE_MAX_SIZE = 64
+
+
+def pairs_within_groups(
+    groups: np.ndarray, rows: np.ndarray | None = None, similarity=None
+) -> tuple[np.ndarray, ...]:
     """All pairs (i, j), i < j, of ``rows`` that share a group id.
 
     Parameters
     ----------
     groups : (n,) int array, group id per row (negative ids never pair).
     rows : row numbers to consider (default: all).
+    similarity : optional :class:`mapeval.similarity.Similarity`; then the pairs'
+        similarities are returned as a third array.
     """
     rows = np.arange(len(groups)) if rows is None else np.asarray(rows)
     rows = rows[groups[rows] >= 0]
     order = np.lexsort((rows, groups[rows]))
     rows = rows[order]
     g = groups[rows]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(rows) else np.empty(0, int)
     sizes = np.diff(np.r_[starts, len(rows)])
-    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    out_i, out_j, out_s = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.float32)]
     for size in np.unique(sizes[sizes >= 2]):
         members = rows[starts[sizes == size][:, None] + np.arange(size)[None, :]]
         a, b = np.triu_indices(size, k=1)
         out_i.append(members[:, a].ravel())
         out_j.append(members[:, b].ravel())
-    return np.concatenate(out_i), np.concatenate(out_j)
+        if similarity is not None:
+            if similarity.groupwise and size <= GROUPWISE_MAX_SIZE:
+                out_s.append(similarity.within_groups(members)[:, a, b].ravel())
+            else:
+                out_s.append(similarity.pairs(out_i[-1], out_j[-1]))
+    if similarity is None:
+        return np.concatenate(out_i), np.concatenate(out_j)
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
 
 
 def all_differ(code_matrix: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
