@@ -1,1 +1,230 @@
-# Rules: cellhealth (see SPEC).
+# Rules: Cell Health CRISPR knockouts in three cell lines (SPEC §3). Fig 3A: plate and well
+# effects under two preprocessings; Fig 3B/3C and S6A/S6B: phenotypic activity of each guide
+# against cutting (or EMPTY) controls, and CERES; Fig 3D/S6C: channels and compartments dropped
+# or used alone; Fig 3E/3F: consistency of guides targeting the same gene. With
+# cellhealth.synthetic the same rules run on generated plates (resources/cellhealth_synthetic/).
+FIGURES["cellhealth"] = [
+    "fig3a",
+    "fig3b",
+    "fig3c",
+    "fig3d",
+    "fig3e",
+    "fig3f",
+    "figS6a",
+    "figS6b",
+    "figS6c",
+]
+
+CELLHEALTH = config["cellhealth"]
+CELLHEALTH_PLATES = [f"SQ000146{i}" for i in range(10, 19)]
+
+
+wildcard_constraints:
+    ch_preprocessing="standardize|mad_robustize",
+    ch_control="cutting|empty",
+    ch_groups="channel|compartment",
+
+
+# Inputs: the real downloads, or their synthetic stand-ins.
+CELLHEALTH_INPUTS = (
+    "resources/cellhealth_synthetic"
+    if CELLHEALTH["synthetic"]
+    else "resources/cellhealth"
+)
+CELLHEALTH_PLATE_FILES = [
+    f"{CELLHEALTH_INPUTS}/{plate}_augmented.csv.gz" for plate in CELLHEALTH_PLATES
+]
+# CERES gene effects and DepMap sample info (Fig S6B).
+CELLHEALTH_CERES = {
+    "ceres": f"{CELLHEALTH_INPUTS}/ceres.csv",
+    "sample_info": f"{CELLHEALTH_INPUTS}/depmap_sample_info.csv",
+}
+# mAP settings of every analysis; the synthetic run uses its own (small) null size.
+CELLHEALTH_MAP = {
+    "null_size": (
+        CELLHEALTH["synthetic_data"]["null_size"]
+        if CELLHEALTH["synthetic"]
+        else CELLHEALTH["null_size"]
+    ),
+    "seed": CELLHEALTH["seed"],
+    "null_sampler": config["map"]["null_sampler"],
+    "map_null": config["map"]["map_null"],
+}
+# The analysis tables (the figures and the reproduction summary read all of them).
+CELLHEALTH_TABLES = {
+    "plate_well": "results/cellhealth/plate_well_position_map.csv",
+    "activity_map": "results/cellhealth/phenotypic_activity_cutting_map.csv",
+    "activity_ap": "results/cellhealth/phenotypic_activity_cutting_ap.csv",
+    "empty_map": "results/cellhealth/phenotypic_activity_empty_map.csv",
+    "channels": "results/cellhealth/channel_analysis.csv",
+    "compartments": "results/cellhealth/compartment_analysis.csv",
+    "consistency_map": "results/cellhealth/phenotypic_consistency_map.csv",
+    "consistency_ap": "results/cellhealth/phenotypic_consistency_ap.csv",
+}
+
+
+rule cellhealth_synthetic_data:
+    output:
+        plates=expand(
+            "resources/cellhealth_synthetic/{plate}_augmented.csv.gz",
+            plate=CELLHEALTH_PLATES,
+        ),
+        ceres="resources/cellhealth_synthetic/ceres.csv",
+        sample_info="resources/cellhealth_synthetic/depmap_sample_info.csv",
+        truth="resources/cellhealth_synthetic/truth.csv",
+    log:
+        "logs/cellhealth/cellhealth_synthetic_data.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        design=CELLHEALTH["synthetic_data"],
+    script:
+        "../scripts/cellhealth_synthetic.py"
+
+
+rule cellhealth_preprocess:
+    input:
+        plates=CELLHEALTH_PLATE_FILES,
+    output:
+        profiles="results/cellhealth/profiles_{ch_preprocessing}.parquet",
+    log:
+        "logs/cellhealth/cellhealth_preprocess_{ch_preprocessing}.log",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    params:
+        operations=CELLHEALTH["feature_select_operations"],
+        na_cutoff=CELLHEALTH["na_cutoff"],
+    script:
+        "../scripts/cellhealth_preprocess.py"
+
+
+rule cellhealth_plate_well:
+    input:
+        standardize="results/cellhealth/profiles_standardize.parquet",
+        mad_robustize="results/cellhealth/profiles_mad_robustize.parquet",
+    output:
+        table=CELLHEALTH_TABLES["plate_well"],
+    log:
+        "logs/cellhealth/cellhealth_plate_well.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        settings=CELLHEALTH_MAP,
+    script:
+        "../scripts/cellhealth_plate_well.py"
+
+
+rule cellhealth_activity:
+    input:
+        profiles="results/cellhealth/profiles_mad_robustize.parquet",
+    output:
+        map="results/cellhealth/phenotypic_activity_{ch_control}_map.csv",
+        ap="results/cellhealth/phenotypic_activity_{ch_control}_ap.csv",
+    log:
+        "logs/cellhealth/cellhealth_activity_{ch_control}.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=CELLHEALTH_MAP,
+    script:
+        "../scripts/cellhealth_activity.py"
+
+
+rule cellhealth_feature_groups:
+    input:
+        profiles="results/cellhealth/profiles_mad_robustize.parquet",
+    output:
+        table="results/cellhealth/{ch_groups}_analysis.csv",
+    log:
+        "logs/cellhealth/cellhealth_feature_groups_{ch_groups}.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=480,
+    params:
+        settings=CELLHEALTH_MAP,
+    script:
+        "../scripts/cellhealth_feature_groups.py"
+
+
+rule cellhealth_consistency:
+    input:
+        profiles="results/cellhealth/profiles_mad_robustize.parquet",
+        activity=CELLHEALTH_TABLES["activity_map"],
+    output:
+        map=CELLHEALTH_TABLES["consistency_map"],
+        ap=CELLHEALTH_TABLES["consistency_ap"],
+    log:
+        "logs/cellhealth/cellhealth_consistency.log",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=CELLHEALTH_MAP,
+        min_active_guides=CELLHEALTH["min_active_guides"],
+    script:
+        "../scripts/cellhealth_consistency.py"
+
+
+rule cellhealth_figures:
+    input:
+        **CELLHEALTH_TABLES,
+        **CELLHEALTH_CERES,
+    output:
+        png=expand("results/figures/{fig}.png", fig=FIGURES["cellhealth"]),
+        pdf=expand("results/figures/{fig}.pdf", fig=FIGURES["cellhealth"]),
+        table=expand("results/tables/{fig}.csv", fig=FIGURES["cellhealth"]),
+    log:
+        "logs/cellhealth/cellhealth_figures.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        figures=FIGURES["cellhealth"],
+        seed=CELLHEALTH["seed"],
+    script:
+        "../scripts/cellhealth_figures.py"
+
+
+rule cellhealth_reproduction:
+    input:
+        **CELLHEALTH_TABLES,
+        **CELLHEALTH_CERES,
+    output:
+        table="results/cellhealth/reproduction.csv",
+    log:
+        "logs/cellhealth/cellhealth_reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        synthetic=CELLHEALTH["synthetic"],
+    script:
+        "../scripts/cellhealth_reproduction.py"

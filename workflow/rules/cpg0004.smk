@@ -1,1 +1,211 @@
-# Rules: cpg0004 (see SPEC).
+# Rules: cpg0004 / LINCS compounds (SPEC §4). Fig S7A: can each compound's replicates at 10 uM be
+# retrieved against same-plate DMSO wells? Fig S7C: are compounds annotated with the same target
+# gene similar (consensus profiles, multilabel mAP)? With cpg0004.synthetic the same rules run on
+# generated profiles with planted signal (resources/cpg0004_synthetic/).
+FIGURES["cpg0004"] = ["figS7a", "figS7c"]
+
+CPG0004 = config["cpg0004"]
+CPG0004_LABEL_FILES = {
+    "drugs": "repurposing_drugs_20200324.txt",
+    "samples": "repurposing_samples_20200324.txt",
+}
+# Inputs: the real downloads, or their synthetic stand-ins.
+CPG0004_INPUTS = (
+    "resources/cpg0004_synthetic" if CPG0004["synthetic"] else "resources/cpg0004"
+)
+# The synthetic run copies the real label tables where they are already on disk (it never
+# downloads them); without them the generator writes small stand-in tables.
+CPG0004_REAL_LABELS = {
+    k: f"resources/cpg0004/{f}" for k, f in CPG0004_LABEL_FILES.items()
+}
+if not all(os.path.exists(p) for p in CPG0004_REAL_LABELS.values()):
+    CPG0004_REAL_LABELS = {}
+# The S7A table is an input of consistency only with the paper's activity filter.
+CPG0004_ACTIVITY_FILTER = (
+    {"activity": "results/cpg0004/map_activity.csv"}
+    if CPG0004["consistency_activity_filter"]
+    else {}
+)
+# Settings shared by both mAP computations.
+CPG0004_MAP = {
+    "dose": CPG0004["dose"],
+    "null_size": CPG0004["null_size"],
+    "threshold": CPG0004["threshold"],
+    "seed": CPG0004["seed"],
+    "similarity": CPG0004["similarity"],
+    "null_sampler": config["map"]["null_sampler"],
+    "map_null": config["map"]["map_null"],
+    "batch_size": config["map"]["batch_size"],
+}
+
+
+rule cpg0004_synthetic_labels:
+    input:
+        **CPG0004_REAL_LABELS,
+    output:
+        drugs=f"resources/cpg0004_synthetic/{CPG0004_LABEL_FILES['drugs']}",
+        samples=f"resources/cpg0004_synthetic/{CPG0004_LABEL_FILES['samples']}",
+    log:
+        "logs/cpg0004/cpg0004_synthetic_labels.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        design=CPG0004["synthetic_design"],
+    script:
+        "../scripts/cpg0004_synthetic_labels.py"
+
+
+rule cpg0004_synthetic_profiles:
+    input:
+        drugs=rules.cpg0004_synthetic_labels.output.drugs,
+        samples=rules.cpg0004_synthetic_labels.output.samples,
+    output:
+        profiles="resources/cpg0004_synthetic/profiles.csv.gz",
+        consensus="resources/cpg0004_synthetic/consensus_profiles.csv.gz",
+        truth="resources/cpg0004_synthetic/planted_truth.csv",
+    log:
+        "logs/cpg0004/cpg0004_synthetic_profiles.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        design=CPG0004["synthetic_design"],
+        seed=CPG0004["seed"],
+    script:
+        "../scripts/cpg0004_synthetic_profiles.py"
+
+
+rule cpg0004_labels:
+    input:
+        drugs=f"{CPG0004_INPUTS}/{CPG0004_LABEL_FILES['drugs']}",
+        samples=f"{CPG0004_INPUTS}/{CPG0004_LABEL_FILES['samples']}",
+    output:
+        labels="results/cpg0004/labels.csv",
+        mapper="results/cpg0004/name_mapper.csv",
+    log:
+        "logs/cpg0004/cpg0004_labels.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/cpg0004_labels.py"
+
+
+rule cpg0004_activity:
+    input:
+        profiles=f"{CPG0004_INPUTS}/profiles.csv.gz",
+    output:
+        ap="results/cpg0004/ap_activity.csv.gz",
+        map="results/cpg0004/map_activity.csv",
+    log:
+        "logs/cpg0004/cpg0004_activity.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=16000,
+        runtime=120,
+    params:
+        settings=CPG0004_MAP,
+    script:
+        "../scripts/cpg0004_activity.py"
+
+
+rule cpg0004_consistency:
+    input:
+        **CPG0004_ACTIVITY_FILTER,
+        consensus=f"{CPG0004_INPUTS}/consensus_profiles.csv.gz",
+        labels=rules.cpg0004_labels.output.labels,
+    output:
+        ap="results/cpg0004/ap_consistency.csv.gz",
+        map="results/cpg0004/map_consistency.csv",
+    log:
+        "logs/cpg0004/cpg0004_consistency.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=CPG0004_MAP,
+        activity_filter=CPG0004["consistency_activity_filter"],
+    script:
+        "../scripts/cpg0004_consistency.py"
+
+
+rule cpg0004_figS7a:
+    input:
+        map=rules.cpg0004_activity.output.map,
+    output:
+        png="results/figures/figS7a.png",
+        pdf="results/figures/figS7a.pdf",
+        table="results/tables/figS7a.csv",
+    log:
+        "logs/cpg0004/cpg0004_figS7a.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        unit="Metadata_broad_sample",
+        title="cpg0004: phenotypic activity (compounds, 10 µM)",
+        synthetic=CPG0004["synthetic"],
+    script:
+        "../scripts/cpg0004_figure.py"
+
+
+rule cpg0004_figS7c:
+    input:
+        map=rules.cpg0004_consistency.output.map,
+    output:
+        png="results/figures/figS7c.png",
+        pdf="results/figures/figS7c.pdf",
+        table="results/tables/figS7c.csv",
+    log:
+        "logs/cpg0004/cpg0004_figS7c.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        unit="Metadata_target",
+        title="cpg0004: phenotypic consistency (target genes)",
+        synthetic=CPG0004["synthetic"],
+    script:
+        "../scripts/cpg0004_figure.py"
+
+
+rule cpg0004_reproduction:
+    input:
+        activity=rules.cpg0004_activity.output.map,
+        consistency=rules.cpg0004_consistency.output.map,
+    output:
+        table="results/cpg0004/reproduction.csv",
+    log:
+        "logs/cpg0004/cpg0004_reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        synthetic=CPG0004["synthetic"],
+        activity_filter=CPG0004["consistency_activity_filter"],
+    script:
+        "../scripts/cpg0004_reproduction.py"

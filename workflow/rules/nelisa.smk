@@ -1,1 +1,226 @@
-# Rules: nelisa (see SPEC).
+# Rules: nELISA vs Cell Painting (Fig 4A-D, SPEC section 6). Each assay's profiles are
+# MAD-robustized per plate (Cell Painting also feature-selected), restricted to the compounds
+# both assays share, and scored for phenotypic activity (replicates vs DMSO) and consistency
+# (compounds sharing a target). Fig 4B/4D compare the assays and need both in nelisa.assays.
+NELISA = config["nelisa"]
+NELISA_ASSAYS = [a for a in ("cellpainting", "nelisa") if a in NELISA["assays"]]
+NELISA_BOTH = len(NELISA_ASSAYS) == 2
+
+FIGURES["nelisa"] = ["fig4a", "fig4c"] + (["fig4b", "fig4d"] if NELISA_BOTH else [])
+
+
+# Per-assay files of the configured assays, named by assay (inputs of the figure rules).
+NELISA_FILES = {
+    kind: {a: f"results/nelisa/{a}_{kind}.csv" for a in NELISA_ASSAYS}
+    for kind in ("activity", "consistency")
+}
+NELISA_NORMALIZED = {a: f"results/nelisa/{a}_normalized.parquet" for a in NELISA_ASSAYS}
+# With nelisa.consistency_activity_filter, consistency uses only the assay's active compounds.
+NELISA_CONSISTENCY_FILTER = (
+    {"activity": "results/nelisa/{assay}_activity.csv"}
+    if NELISA["consistency_activity_filter"]
+    else {}
+)
+
+
+rule nelisa_preprocess:
+    input:
+        profiles="resources/nelisa/{assay}_profiles.parquet",
+    output:
+        profiles="results/nelisa/{assay}_normalized.parquet",
+    log:
+        "logs/nelisa/preprocess_{assay}.log",
+    wildcard_constraints:
+        assay="cellpainting|nelisa",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        assay="{assay}",
+        operations=NELISA["cellpainting_feature_select"],
+        na_cutoff=NELISA["cellpainting_na_cutoff"],
+    script:
+        "../scripts/nelisa_preprocess.py"
+
+
+rule nelisa_unify:
+    input:
+        **NELISA_NORMALIZED,
+    output:
+        expand("results/nelisa/{assay}_unified.parquet", assay=NELISA_ASSAYS),
+    log:
+        "logs/nelisa/unify.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        assays=NELISA_ASSAYS,
+    script:
+        "../scripts/nelisa_unify.py"
+
+
+rule nelisa_activity:
+    input:
+        profiles="results/nelisa/{assay}_unified.parquet",
+    output:
+        table="results/nelisa/{assay}_activity.csv",
+    log:
+        "logs/nelisa/activity_{assay}.log",
+    wildcard_constraints:
+        assay="cellpainting|nelisa",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        same_plate_controls=NELISA["activity_same_plate_controls"],
+        null_size=NELISA["null_size"],
+        seed=NELISA["seed"],
+        null_sampler=config["map"]["null_sampler"],
+        map_null=config["map"]["map_null"],
+        batch_size=config["map"]["batch_size"],
+    script:
+        "../scripts/nelisa_activity.py"
+
+
+rule nelisa_consistency:
+    input:
+        **NELISA_CONSISTENCY_FILTER,
+        profiles="results/nelisa/{assay}_unified.parquet",
+    output:
+        table="results/nelisa/{assay}_consistency.csv",
+    log:
+        "logs/nelisa/consistency_{assay}.log",
+    wildcard_constraints:
+        assay="cellpainting|nelisa",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        null_size=NELISA["null_size"],
+        seed=NELISA["seed"],
+        null_sampler=config["map"]["null_sampler"],
+        map_null=config["map"]["map_null"],
+        batch_size=config["map"]["batch_size"],
+    script:
+        "../scripts/nelisa_consistency.py"
+
+
+rule nelisa_fig4a:
+    input:
+        **NELISA_FILES["activity"],
+    output:
+        png="results/figures/fig4a.png",
+        pdf="results/figures/fig4a.pdf",
+        table="results/tables/fig4a.csv",
+    log:
+        "logs/nelisa/fig4a.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        title="Fig 4A: phenotypic activity (compound replicates vs DMSO)",
+    script:
+        "../scripts/nelisa_plot_columns.py"
+
+
+rule nelisa_fig4c:
+    input:
+        **NELISA_FILES["consistency"],
+    output:
+        png="results/figures/fig4c.png",
+        pdf="results/figures/fig4c.pdf",
+        table="results/tables/fig4c.csv",
+    log:
+        "logs/nelisa/fig4c.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        title="Fig 4C: phenotypic consistency (compounds sharing a target)",
+    script:
+        "../scripts/nelisa_plot_columns.py"
+
+
+rule nelisa_fig4b:
+    input:
+        cellpainting="results/nelisa/cellpainting_activity.csv",
+        nelisa="results/nelisa/nelisa_activity.csv",
+    output:
+        png="results/figures/fig4b.png",
+        pdf="results/figures/fig4b.pdf",
+        table="results/tables/fig4b.csv",
+    log:
+        "logs/nelisa/fig4b.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        key="Metadata_broad_sample",
+        title="Fig 4B: activity per compound",
+    script:
+        "../scripts/nelisa_plot_pivot.py"
+
+
+rule nelisa_fig4d:
+    input:
+        cellpainting="results/nelisa/cellpainting_consistency.csv",
+        nelisa="results/nelisa/nelisa_consistency.csv",
+    output:
+        png="results/figures/fig4d.png",
+        pdf="results/figures/fig4d.pdf",
+        table="results/tables/fig4d.csv",
+    log:
+        "logs/nelisa/fig4d.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        key="Metadata_target",
+        title="Fig 4D: consistency per target",
+    script:
+        "../scripts/nelisa_plot_pivot.py"
+
+
+rule nelisa_reproduction:
+    input:
+        **{f"activity_{a}": path for a, path in NELISA_FILES["activity"].items()},
+        **{f"consistency_{a}": path for a, path in NELISA_FILES["consistency"].items()},
+    output:
+        table="results/nelisa/reproduction.csv",
+    log:
+        "logs/nelisa/reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        assays=NELISA_ASSAYS,
+        null_size=NELISA["null_size"],
+    script:
+        "../scripts/nelisa_reproduction.py"

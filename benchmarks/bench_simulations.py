@@ -1,0 +1,144 @@
+"""Speed of the simulation benchmark (Fig 2, S2-S5, figS_null).
+
+Two measurements:
+
+* ``condition``: the cost of each method on one condition, the largest of the paper's grid
+  (5,000 features, 4 replicates, 36 controls, 64% perturbed, 100 perturbations, 1,000
+  permutations); with ``--authors`` also the authors' per-perturbation functions (PCA +
+  EmpiricalCovariance / pdist loops, scikit-learn KMeans) on a few perturbations, extrapolated to
+  100.
+* ``full``: every figure at the configured scale (default: the paper's, 100 perturbations),
+  one task per (figure, n_feats) like the workflow's jobs, on ``--workers`` processes.
+
+Usage::
+
+    python benchmarks/bench_simulations.py condition --authors
+    python benchmarks/bench_simulations.py full --workers 2 [--n-perts 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from mapeval import baselines, simulate  # noqa: E402
+
+CONFIG = os.path.join(os.path.dirname(__file__), "..", "config", "config.yaml")
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def bench_condition(n_feats=5000, plates=4, cpp=9, percent=64, n_perts=100, n_perm=1000,
+                    authors=False, n_authors=3):
+    meta, feats = simulate.generate_profiles(n_feats, plates, cpp, percent, n_perts)
+    t_gen, _ = _timed(lambda: simulate.generate_profiles(n_feats, plates, cpp, percent, n_perts))
+    _, stacks, _ = simulate.perturbation_groups(meta)
+
+    def grams():
+        c = feats - feats.mean(0)
+        g = c @ c.T
+        return baselines.center_grams(g[stacks[:, :, None], stacks[:, None, :]])
+
+    t_gram, gc = _timed(grams)
+    baselines._test_sets.cache_clear()
+    baselines._permutation_masks.cache_clear()
+    rows = {
+        "generate profiles": t_gen,
+        "Gram matrix (shared by mp-value, MMD, k-means)": t_gram,
+        "mAP p-value (mapeval, cosine, null 1000)": _timed(
+            lambda: simulate.map_pvalues(meta, feats))[0],
+        "mp-value (1000 permutations)": _timed(
+            lambda: baselines.mp_value_from_gram(gc, plates, n_perm))[0],
+        "MMD (1000 permutations)": _timed(lambda: baselines.mmd_from_gram(gc, plates, n_perm))[0],
+        "k-means (10 restarts)": _timed(lambda: baselines.kmeans_from_gram(gc, plates, n_feats))[0],
+    }
+    print(f"\nOne condition: {n_feats} features, {plates} replicates, {plates * cpp} controls, "
+          f"{percent}% perturbed, {n_perts} perturbations")
+    print("| step | seconds |\n|---|---|")
+    for k, v in rows.items():
+        print(f"| {k} | {v:.3f} |")
+    print(f"| total | {sum(rows.values()):.3f} |")
+    if authors:
+        import sys
+
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+        from test_baselines import ref_kmeans, ref_mmd, ref_mp_value
+
+        x_rows, y_rows = stacks[:n_authors, :plates], stacks[0, plates:]
+        ref = {}
+        for name, fn in (("mp-value", ref_mp_value), ("MMD", ref_mmd), ("k-means", ref_kmeans)):
+            t, _ = _timed(lambda fn=fn: [fn(feats[x], feats[y_rows]) for x in x_rows])
+            ref[name] = t / n_authors * n_perts
+        print(f"\nAuthors' per-perturbation functions, {n_authors} perturbations timed, "
+              f"extrapolated to {n_perts}:")
+        print("| method | seconds per condition |\n|---|---|")
+        for k, v in ref.items():
+            print(f"| {k} | {v:.1f} |")
+
+
+def _job(args):
+    figure, n_feats, settings, n_perts = args
+    cond = simulate.figure_conditions(figure, settings, n_feats)
+    cpu = time.process_time()
+    t, _ = _timed(lambda: simulate.run_grid(
+        figure, cond, n_perts=n_perts, n_perm=settings["n_permutations"],
+        null_size=settings["map_null_size"], seed=settings["seed"],
+        mmd_bandwidth=settings["mmd_bandwidth"], kmeans_n_init=settings["kmeans_n_init"]))
+    return figure, n_feats, len(cond), t, time.process_time() - cpu
+
+
+def bench_full(workers=2, n_perts=100, figures=None):
+    with open(CONFIG) as fh:
+        settings = yaml.safe_load(fh)["simulations"]
+    figures = figures or list(simulate.FIGURES)
+    jobs = [(f, nf, settings, n_perts) for f in figures for nf in sorted(settings["n_feats"],
+                                                                         reverse=True)]
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(_job, jobs))
+    wall = time.perf_counter() - start
+    print(f"\nAll figures, {n_perts} perturbations per condition, {workers} workers "
+          f"(load average before: {load:.1f})")
+    print("| figure | conditions | job seconds (wall) | CPU seconds |\n|---|---|---|---|")
+    for f in figures:
+        rs = [r for r in results if r[0] == f]
+        print(f"| {f} | {sum(r[2] for r in rs)} | {sum(r[3] for r in rs):.0f} | "
+              f"{sum(r[4] for r in rs):.0f} |")
+    cpu = sum(r[4] for r in results)
+    print(f"| all | {sum(r[2] for r in results)} | {sum(r[3] for r in results):.0f} | {cpu:.0f} |")
+    print(f"\nWall time {wall:.0f} s; CPU {cpu:.0f} s = {cpu / workers:.0f} s on {workers} idle "
+          "cores")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    c = sub.add_parser("condition")
+    c.add_argument("--n-feats", type=int, default=5000)
+    c.add_argument("--authors", action="store_true")
+    f = sub.add_parser("full")
+    f.add_argument("--workers", type=int, default=2)
+    f.add_argument("--n-perts", type=int, default=100)
+    f.add_argument("--figures", nargs="*")
+    a = ap.parse_args()
+    if a.what == "condition":
+        bench_condition(n_feats=a.n_feats, authors=a.authors)
+    else:
+        bench_full(a.workers, a.n_perts, a.figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""The simulation rules end to end on a tiny grid (set by config), in a temporary copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from workflow_utils import copy_repo, snakemake
+
+FIGS = ["fig2", "figS2", "figS3", "figS4", "figS5", "figS_null"]
+
+TINY = {
+    "simulations": {
+        "n_perts": 4,
+        "n_permutations": 30,
+        "map_null_size": 30,
+        "seed": 7,
+        "n_feats": [20, 40],
+        "plates_controls": [
+            {"plates": 2, "controls_per_plate": [2]},
+            {"plates": 3, "controls_per_plate": [2]},
+        ],
+        "percent_differ": {"bin_exp": [10, 50], "linear": [10, 100], "calibration": [0, 50]},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    work = copy_repo(tmp_path_factory.mktemp("simrepo"))
+    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    targets = [f"results/figures/{f}.png" for f in FIGS]
+    # targets first: --configfile takes several values
+    res = snakemake(work, *targets, "--cores", "2", "--configfile", "tiny.yaml", timeout=600)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return work
+
+
+@pytest.mark.workflow
+def test_tiny_grid_renders_every_simulation_figure(tiny_run):
+    for f in FIGS:
+        for ext in ("png", "pdf"):
+            assert (tiny_run / f"results/figures/{f}.{ext}").stat().st_size > 1000, (f, ext)
+
+
+@pytest.mark.workflow
+def test_tables_have_the_authors_columns_and_one_row_per_condition(tiny_run):
+    grid = ["# replicates", "n_controls", "features_differ", "n_feats"]
+    expected_methods = {
+        "fig2": ["mAP p-value", "mp-value", "MMD", "k-means"],
+        "figS2": ["mAP p-value", "mp-value", "MMD", "k-means"],
+        "figS4": ["mAP p-value", "mp-value", "MMD", "k-means"],
+        "figS5": ["mAP p-value (cosine)", "mAP p-value (Euclidean)", "mAP p-value (correlation)"],
+        "figS_null": ["mAP p-value (shared null)", "mAP p-value (independent null)"],
+    }
+    for fig, methods in expected_methods.items():
+        t = pd.read_csv(tiny_run / f"results/tables/{fig}.csv")
+        assert list(t.columns) == [*methods, *grid, "n_perts"], fig
+        # 2 n_feats x 2 (plates, controls) designs x 2 steps
+        assert len(t) == 8, fig
+        assert set(t["n_controls"]) == {4, 6}
+        assert ((t[methods] >= 0) & (t[methods] <= 1)).all().all()
+    s2 = pd.read_csv(tiny_run / "results/tables/figS2.csv")
+    assert sorted(s2["features_differ"].unique()) == [10, 100]
+    null = pd.read_csv(tiny_run / "results/tables/figS_null.csv")
+    assert 0 in set(null["features_differ"])
+
+
+@pytest.mark.workflow
+def test_rerunning_a_job_gives_an_identical_table(tiny_run):
+    table = tiny_run / "results/simulations/fig2/n_feats_20.csv"
+    before = table.read_bytes()
+    res = snakemake(tiny_run, str(table.relative_to(tiny_run)), "--cores", "1", "--configfile",
+                    "tiny.yaml", "--forcerun", "simulations_recall")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert table.read_bytes() == before

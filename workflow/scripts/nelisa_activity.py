@@ -1,0 +1,22 @@
+"""Phenotypic activity mAP per compound of one assay (rule nelisa_activity)."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+
+import pandas as pd  # noqa: E402
+
+from mapeval.datasets import nelisa  # noqa: E402
+
+p = snakemake.params  # noqa: F821
+table = nelisa.activity_map(
+    pd.read_parquet(snakemake.input.profiles),  # noqa: F821
+    same_plate_controls=p.same_plate_controls,
+    null_size=p.null_size,
+    seed=p.seed,
+    null_sampler=p.null_sampler,
+    map_null=p.map_null,
+    batch_size=p.batch_size,
+)
+print(f"{len(table)} compounds, {table['p < 0.05'].mean():.0%} retrieved", file=sys.stderr)
+table.to_csv(snakemake.output.table, index=False)  # noqa: F821
