@@ -26,7 +26,6 @@ from concurrent.futures import ProcessPoolExecutor
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from mapeval import baselines, simulate  # noqa: E402

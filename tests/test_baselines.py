@@ -109,6 +109,18 @@ def test_mp_value_matches_sklearn_loop(n_x, n_y, d, shift):
     assert res.p_value[0] == tie_aware_p(obs, sim)
 
 
+def test_mp_value_with_an_outlier_component_matches_sklearn_loop():
+    # one huge Cauchy value makes a principal component of a single profile: whenever that
+    # profile is in X, Y's covariance has a kernel beyond the structural one
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_cauchy((3, 50)), rng.standard_cauchy((12, 50))
+    x[0, 0] = 1e7
+    obs, sim, p = ref_mp_value(x, y, 100)
+    res = baselines.mp_value_from_gram(baselines.centered_gram(x, y)[None], 3, 100)
+    np.testing.assert_allclose(res.null[0], sim, rtol=1e-6)
+    assert res.p_value[0] == tie_aware_p(obs, sim)
+
+
 def test_mp_value_without_rescaling_matches_sklearn_loop():
     x, y = two_groups(7, 3, 12, 40, 0.5, 10)
     obs, sim, p = ref_mp_value(x, y, 100, rescale=False)
@@ -180,3 +192,22 @@ def test_bad_bandwidth_is_rejected():
     x, y = two_groups(0, 2, 5, 4)
     with pytest.raises(ValueError, match="bandwidth"):
         baselines.mmd(x, y, 10, bandwidth="mean")
+
+
+def test_kmeans_with_duplicate_profiles_matches_sklearn():
+    # identical starting centres leave a cluster empty: handed to scikit-learn
+    x, y = np.zeros((3, 5)), np.zeros((12, 5))
+    y[:2] += 1.0
+    assert baselines.kmeans(x, y) == ref_kmeans(x, y)
+
+
+@pytest.mark.parametrize("k", [5, 14])  # Y's covariance regular / singular (12 rows of Y)
+def test_direct_mahalanobis_fallback_matches_empirical_covariance(k):
+    rng = np.random.default_rng(k)
+    scores = rng.standard_cauchy((15, k))
+    scores -= scores.mean(0)
+    sets = np.stack([np.sort(rng.choice(15, 3, replace=False)) for _ in range(20)])
+    got = baselines._mahalanobis_direct(scores, sets, chunk=7)
+    for g, s in zip(got, sets):
+        rest = np.setdiff1d(np.arange(15), s)
+        np.testing.assert_allclose(g, ref_mahalanobis(scores[s], scores[rest]), rtol=1e-6)

@@ -119,15 +119,18 @@ def null_calls(n_seeds=8, n_perts=60):
 def test_permutation_pvalues_are_calibrated_under_the_null():
     res = null_calls()
     n = len(res)
-    # Perturbations of one dataset share their controls, so calls are positively correlated;
-    # a 99.9% binomial interval, widened by half, still rejects a 2x miscalibration.
+    # Perturbations of one dataset share their controls, so calls are positively correlated:
+    # a 99.9% binomial interval around 5% of 480, widened by a quarter (about 2.5%-9%).
     lo, hi = binom.ppf([0.0005, 0.9995], n, 0.05)
-    lo, hi = lo * 0.5, hi * 1.5
-    for col in ("mp-value", "MMD", "independent"):
+    lo, hi = lo * 0.75, hi * 1.25
+    for col in ("mp-value", "MMD"):
         calls = int((res[col] < 0.05).sum())
         assert lo <= calls <= hi, f"{col}: {calls} of {n} called at 0% perturbed features"
-    # the copairs-style shared null is conservative, never anti-conservative
+    # the copairs-style shared null is conservative (the mAP null is the single-AP null)
     assert (res["shared"] < 0.05).sum() <= hi
+    # the independent-draw null ignores that replicates' APs are correlated: never more
+    # conservative than the shared one (figS_null shows its false-positive rate)
+    assert (res["independent"] < 0.05).sum() >= (res["shared"] < 0.05).sum()
     # k-means separates 3 replicates from 12 controls only by chance
     assert (res["k-means"] == 1).mean() < 0.02
 

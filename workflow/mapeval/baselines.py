@@ -165,10 +165,19 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.solve(a, b[..., None])[..., 0]
 
 
+#: Below this, Y's covariance counts as (numerically) more singular than its structure says;
+#: such permutations are computed directly with a pseudo-inverse, as scikit-learn does.
+_DEGENERATE = 1e-9
+
+
 def _mahalanobis_batch(
     k0: np.ndarray, k2: np.ndarray | None, k4: np.ndarray | None, n_y: int, r0: int
-) -> np.ndarray:
-    """Squared Mahalanobis distance for blocks (..., P, P) of U Λ^{2j} Uᵀ (module docstring)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Squared Mahalanobis distance for blocks (..., P, P) of U Λ^{2j} Uᵀ (module docstring).
+
+    Returns the distances and a mask of degenerate cases (a kernel larger than ``r0``, e.g. a
+    principal component carried by one outlying profile), whose distance is left as NaN.
+    """
     p = k0.shape[-1]
     n = p + n_y
     one = np.ones(p)
@@ -178,11 +187,15 @@ def _mahalanobis_batch(
     k0_1 = k0 @ one
     base = c0**2 * (k0_1 @ one)
     if r0 == 0:
-        m_inv = eye - np.outer(one, one) / n
-        corr = c0**2 * np.einsum("...i,...i->...", k0_1, _solve(m_inv - k0, k0_1))
-        return n_y * (base + corr)
+        a = eye - np.outer(one, one) / n - k0  # M⁻¹ - K0; det(I - G) = det(M) det(a)
+        bad = np.linalg.det(a) * (1 + p / n_y) < _DEGENERATE
+        a = np.where(bad[..., None, None], eye, a)
+        corr = c0**2 * np.einsum("...i,...i->...", k0_1, _solve(a, k0_1))
+        return np.where(bad, np.nan, n_y * (base + corr)), bad
     g = m_half @ k0 @ m_half
-    _, e = np.linalg.eigh(g)
+    w, e = np.linalg.eigh(g)
+    # exactly r0 eigenvalues equal 1 (the kernel); one more near 1 means a larger kernel
+    bad = w[..., -r0 - 1] > 1 - _DEGENERATE if r0 < p else np.zeros(w.shape[:-1], bool)
     q = m_half @ e[..., -r0:]  # (..., P, r0)
     qt = np.swapaxes(q, -1, -2)
     ntn = qt @ k2 @ q
@@ -195,11 +208,38 @@ def _mahalanobis_batch(
         ],
         -2,
     )
+    cap = np.where(bad[..., None, None], np.eye(cap.shape[-1]), cap)
     b = c0 * np.concatenate([m_half @ k0_1[..., None], qt @ (k2 @ one)[..., None]], -2)[..., 0]
     ntd = c0 * (qt @ k0_1[..., None])[..., 0]
     woodbury = np.einsum("...i,...i->...", b, _solve(cap, b))
     proj = np.einsum("...i,...i->...", ntd, _solve(ntn, ntd))
-    return n_y * (base - woodbury - proj)
+    return np.where(bad, np.nan, n_y * (base - woodbury - proj)), bad
+
+
+def _mahalanobis_direct(scores: np.ndarray, x_sets: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """scikit-learn's ``EmpiricalCovariance().fit(Y).mahalanobis(mean(X))`` for the rare
+    degenerate permutations, batched: X = ``scores[x_sets[t]]``, Y = the other rows.
+
+    Y's covariance is computed from its centred rows (not by downdating, which would cancel
+    catastrophically next to an outlier) and pseudo-inverted like ``scipy.linalg.pinvh``:
+    eigenvalues at most max|eigenvalue| * k * eps are dropped.
+    """
+    n, k = scores.shape
+    out = np.empty(len(x_sets))
+    for start in range(0, len(x_sets), chunk):
+        sets = x_sets[start : start + chunk]
+        mask = np.zeros((len(sets), n), bool)
+        mask[np.arange(len(sets))[:, None], sets] = True
+        y = scores[np.nonzero(~mask)[1].reshape(len(sets), n - sets.shape[1])]  # (T, m, k)
+        mean_y = y.mean(1)
+        yc = y - mean_y[:, None, :]
+        cov = np.swapaxes(yc, 1, 2) @ yc / y.shape[1]
+        w, v = np.linalg.eigh(cov)
+        keep = np.abs(w) > np.abs(w).max(-1, keepdims=True) * k * np.finfo(float).eps
+        d = scores[sets].mean(1) - mean_y
+        proj = np.einsum("tkj,tk->tj", v, d)
+        out[start : start + chunk] = np.where(keep, proj**2 / np.where(keep, w, 1.0), 0).sum(-1)
+    return out
 
 
 def mp_value_from_gram(
@@ -229,7 +269,11 @@ def mp_value_from_gram(
         blocks = [_blocks((us * (kept[sel] * safe[sel] ** (-2.0 * j))[:, None, :])
                           @ np.swapaxes(us, -1, -2), idx) for j in range(3 if r > 0 else 1)]
         k0, k2, k4 = blocks if r > 0 else (blocks[0], None, None)
-        stats[sel] = _mahalanobis_batch(k0, k2, k4, n_y, int(r))
+        stats[sel], bad = _mahalanobis_batch(k0, k2, k4, n_y, int(r))
+        for bi in np.flatnonzero(bad.any(-1)):
+            b, ts = sel[bi], np.flatnonzero(bad[bi])
+            scores = u[b, :, : k[b]] * scale[b, : k[b]]
+            stats[b, ts] = _mahalanobis_direct(scores, idx[ts])
     obs, null = stats[:, 0], stats[:, which]
     return PermutationResult(obs, null, permutation_pvalues(obs, null))
 

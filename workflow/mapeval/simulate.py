@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import baselines
+from .average_precision import average_precision
+from .map import mean_average_precision
 
 #: Label of control wells (the authors' ``negcon_pert_value``).
 CONTROL_LABEL = "negative_control"
@@ -267,18 +269,16 @@ def map_pvalues(
     same perturbation and index, negatives = different perturbation and index. Returns one row
     per perturbation (sorted) with one p-value column per entry of ``map_nulls``.
     """
-    import mapeval
-
     meta = meta.reset_index(drop=True).copy()
     ctrl = meta["Metadata_Perturbation"].to_numpy() == CONTROL_LABEL
     meta["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(meta)), -1)
     design = ["Metadata_Perturbation", "Metadata_Control_Index"]
-    ap = mapeval.average_precision(meta, feats, design, [], [], design, similarity=similarity,
-                                   batch_size=batch_size)
+    ap = average_precision(meta, feats, design, [], [], design, similarity=similarity,
+                           batch_size=batch_size)
     out = None
     for null in map_nulls:
-        m = mapeval.mean_average_precision(ap, "Metadata_Perturbation", null_size=null_size,
-                                           seed=seed, null_sampler=null_sampler, map_null=null)
+        m = mean_average_precision(ap, "Metadata_Perturbation", null_size=null_size, seed=seed,
+                                   null_sampler=null_sampler, map_null=null)
         m = m[["Metadata_Perturbation", "p_value"]].rename(columns={"p_value": null})
         out = m if out is None else out.merge(m, on="Metadata_Perturbation")
     return out.sort_values("Metadata_Perturbation").reset_index(drop=True)
