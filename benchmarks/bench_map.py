@@ -11,6 +11,9 @@ Designs (500 features, plates of 384 wells with 32 control wells, 4 replicates p
 Usage::
 
     python benchmarks/bench_map.py --sizes 2000 10000 40000 --out docs/bench_map.csv
+
+Threads: mapeval uses MAPEVAL_NUM_THREADS, else OMP_NUM_THREADS, else the available CPUs (at
+most 8); copairs uses its own thread pool.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ def main() -> None:
     parser.add_argument("--tools", nargs="+", default=["mapeval", "copairs"])
     parser.add_argument("--null-size", type=int, default=10000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--skip", nargs="*", default=[], metavar="TOOL:DESIGN:N",
+                        help="runs to leave out, e.g. copairs:global:40000 (33 min, 10 GB)")
     parser.add_argument("--one", nargs=3, metavar=("TOOL", "DESIGN", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -120,6 +125,8 @@ def main() -> None:
     for n in args.sizes:
         for design in args.designs:
             for tool in args.tools:
+                if f"{tool}:{design}:{n}" in args.skip:
+                    continue
                 cmd = [sys.executable, __file__, "--one", tool, design, str(n), "--null-size", str(args.null_size)]
                 res = subprocess.run(cmd, capture_output=True, text=True)
                 if res.returncode != 0:

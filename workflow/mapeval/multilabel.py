@@ -19,8 +19,10 @@ from .average_precision import (
     _check_negatives,
     ap_from_counts,
     better_negative_counts,
+    sorted_starts,
     prepare_inputs,
 )
+from .parallel import resolve_threads
 from .pairs import NegativeRule, all_differ, codes, group_ids, pairs_within_groups
 from .similarity import PairwiseSimilarity
 
@@ -49,12 +51,14 @@ def average_precision(
     multilabel_col: str,
     similarity: str | PairwiseSimilarity = "cosine",
     batch_size: int = 2048,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Average precision per (profile, label).
 
     Parameters
     ----------
-    meta, feats, pos_*, neg_*, similarity, batch_size : as :func:`mapeval.average_precision`.
+    meta, feats, pos_*, neg_*, similarity, batch_size, threads : as
+        :func:`mapeval.average_precision`.
     multilabel_col : column holding a list of labels per profile. It must be in ``pos_sameby``
         (positives share the label); in ``neg_diffby`` it means negatives share no label.
 
@@ -64,6 +68,7 @@ def average_precision(
     ``multilabel_col`` holding that single label, ``n_pos_pairs``, ``n_total_pairs``,
     ``average_precision``; ordered by profile, then label.
     """
+    threads = resolve_threads(threads)
     pos_sameby = [pos_sameby] if isinstance(pos_sameby, str) else list(pos_sameby)
     neg_diffby = [neg_diffby] if isinstance(neg_diffby, str) else list(neg_diffby)
     neg_sameby = [neg_sameby] if isinstance(neg_sameby, str) else list(neg_sameby)
@@ -122,8 +127,8 @@ def average_precision(
     entry_key = _ONE - np.r_[s, s]
     order = np.argsort(entry_row, kind="stable")
     entry_row, entry_unit, entry_key = entry_row[order], entry_unit[order], entry_key[order]
-    counts, n_neg = better_negative_counts(sim, entry_row, entry_key, rule, batch_size)
-    _check_negatives(meta2, np.unique(entry_row), n_neg, used)
+    counts, n_neg = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
+    _check_negatives(meta2, entry_row[sorted_starts(entry_row)], n_neg, used)
     ap, k = ap_from_counts(entry_unit, entry_key, counts, len(ex_row))
 
     units = np.flatnonzero(k > 0)

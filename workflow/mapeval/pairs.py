@@ -90,7 +90,7 @@ GROUPWISE_MAX_SIZE = 64
 
 
 def pairs_within_groups(
-    groups: np.ndarray, rows: np.ndarray | None = None, similarity=None
+    groups: np.ndarray, rows: np.ndarray | None = None, similarity=None, threads: int = 1
 ) -> tuple[np.ndarray, ...]:
     """All pairs (i, j), i < j, of ``rows`` that share a group id.
 
@@ -100,6 +100,7 @@ def pairs_within_groups(
     rows : row numbers to consider (default: all).
     similarity : optional :class:`mapeval.similarity.Similarity`; then the pairs'
         similarities are returned as a third array.
+    threads : threads for the similarities.
     """
     rows = np.arange(len(groups)) if rows is None else np.asarray(rows)
     rows = rows[groups[rows] >= 0]
@@ -116,7 +117,7 @@ def pairs_within_groups(
         out_j.append(members[:, b].ravel())
         if similarity is not None:
             if similarity.groupwise and size <= GROUPWISE_MAX_SIZE:
-                out_s.append(similarity.within_groups(members)[:, a, b].ravel())
+                out_s.append(similarity.within_groups(members, threads=threads)[:, a, b].ravel())
             else:
                 out_s.append(similarity.pairs(out_i[-1], out_j[-1]))
     if similarity is None:
@@ -145,10 +146,28 @@ class NegativeRule:
         """Members that can be a negative of at least one query (cheap pre-filter)."""
         keep = np.ones(len(members), dtype=bool)
         for c in range(self.diff.shape[1]):
-            values = np.unique(self.diff[queries, c])
-            if len(values) == 1:
+            values = self.diff[queries, c]
+            if values.min() == values.max():  # one value: members with it are never negatives
                 keep &= self.diff[members, c] != values[0]
         return members[keep]
+
+    def all_negative(self, rows: np.ndarray, cols: np.ndarray) -> bool:
+        """Cheap sufficient test that every (row, col) of a block is a negative pair: one group,
+        no shared value in any ``diff`` column (so no row is also a col), no label sets."""
+        if self.labels is not None or self.diff.shape[1] == 0:
+            return False
+        g = self.group[rows]
+        if g.min() < 0 or g.min() != g.max() or (self.group[cols] != g[0]).any():
+            return False
+        for c in range(self.diff.shape[1]):
+            a, b = self.diff[rows, c], self.diff[cols, c]
+            if a.min() > b.max() or b.min() > a.max():
+                continue
+            if len(b) <= len(a):
+                a, b = b, a
+            if np.isin(a, b).any():
+                return False
+        return True
 
     def mask(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """(len(rows), len(cols)) boolean: is (row, col) a negative pair."""

@@ -12,20 +12,36 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from .parallel import map_blocks
+
 #: A user similarity takes two (n, f) arrays of paired rows and returns n similarities.
 PairwiseSimilarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 SIMILARITIES = ("cosine", "abs_cosine", "correlation", "euclidean")
 
 
-def _unit_rows(x: np.ndarray, what: str) -> np.ndarray:
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+#: Rows per chunk when row norms are computed (bounds the temporary memory).
+_NORM_CHUNK = 4096
+
+
+def _row_norms(x: np.ndarray, center: np.ndarray | None, what: str) -> np.ndarray:
+    """Euclidean norm of every (centred) row, chunk by chunk; zero norms are refused."""
+    norms = np.empty(len(x), dtype=np.float64)
+    for s in range(0, len(x), _NORM_CHUNK):
+        c = x[s : s + _NORM_CHUNK]
+        if center is not None:
+            c = c - center[s : s + _NORM_CHUNK, None]
+        norms[s : s + _NORM_CHUNK] = np.sqrt(np.einsum("ij,ij->i", c, c))
+    _refuse_zero_norms(norms, what)
+    return norms
+
+
+def _refuse_zero_norms(norms: np.ndarray, what: str) -> None:
     bad = np.flatnonzero(norms == 0)
     if bad.size:
         raise ValueError(
             f"{what} is undefined for all-zero profiles: row(s) {bad[:10].tolist()} have zero norm"
         )
-    return x / norms[:, None]
 
 
 @dataclass(frozen=True)
@@ -33,19 +49,51 @@ class Similarity:
     """A prepared similarity over a fixed feature matrix.
 
     ``block(rows, cols)`` gives the (len(rows), len(cols)) similarities and ``pairs(i, j)`` the
-    similarities of paired rows, both as float32.
+    similarities of paired rows, both as float32. The feature matrix is kept as given, never
+    copied whole: cosine divides the products of the raw rows by both rows' norms (contiguous
+    runs of rows are used in place); correlation centres and scales the rows it gathers.
     """
 
     name: str
     data: np.ndarray
     fn: PairwiseSimilarity | None = None
+    center: np.ndarray | None = None  # (n,) row means subtracted first (correlation)
+    norms: np.ndarray | None = None  # (n,) norms of the (centred) rows (cosine, correlation)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """The prepared rows ``idx`` (any shape of row numbers -> idx.shape + (n_features,))."""
+        idx = np.asarray(idx)
+        x = self.data[idx]  # integer-array indexing: always a copy
+        if self.center is not None:
+            x -= self.center[idx][..., None]
+        if self.norms is not None:
+            x /= self.norms[idx][..., None]
+        return x
+
+    @property
+    def _scaled_products(self) -> bool:
+        # cosine: products of the raw rows divided by both norms (no scaled copy of the rows)
+        return self.name in ("cosine", "abs_cosine")
+
+    def _raw(self, idx: np.ndarray) -> np.ndarray:
+        """Rows ``idx`` of the feature matrix: a view when they are one contiguous run."""
+        idx = np.asarray(idx)
+        if idx.ndim == 1 and len(idx) > 1 and idx[-1] - idx[0] == len(idx) - 1:
+            if (np.diff(idx) == 1).all():
+                return self.data[idx[0] : idx[-1] + 1]
+        return self.data[idx]
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        x, y = self.data[rows], self.data[cols]
-        if self.name in ("cosine", "correlation"):
+        if self._scaled_products:
+            out = self._raw(rows) @ self._raw(cols).T
+            out /= self.norms[rows][:, None]
+            out /= self.norms[cols][None, :]
+            if self.name == "abs_cosine":
+                np.abs(out, out=out)
+            return out.astype(np.float32)
+        x, y = self.rows(rows), self.rows(cols)
+        if self.name == "correlation":
             out = x @ y.T
-        elif self.name == "abs_cosine":
-            out = np.abs(x @ y.T)
         elif self.name == "euclidean":
             out = 1.0 / (1.0 + cdist(x, y, "euclidean"))
         else:
@@ -62,11 +110,13 @@ class Similarity:
         return out
 
     def _pairs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        x, y = self.data[i], self.data[j]
-        if self.name in ("cosine", "correlation"):
+        if self._scaled_products:
+            out = np.einsum("ij,ij->i", self.data[i], self.data[j])
+            out /= self.norms[i] * self.norms[j]
+            return (np.abs(out) if self.name == "abs_cosine" else out).astype(np.float32)
+        x, y = self.rows(i), self.rows(j)
+        if self.name == "correlation":
             out = np.einsum("ij,ij->i", x, y)
-        elif self.name == "abs_cosine":
-            out = np.abs(np.einsum("ij,ij->i", x, y))
         elif self.name == "euclidean":
             out = 1.0 / (1.0 + np.sqrt(((x - y) ** 2).sum(axis=1)))
         else:
@@ -78,7 +128,9 @@ class Similarity:
         """Whether :meth:`within_groups` applies (inner-product similarities)."""
         return self.name in ("cosine", "abs_cosine", "correlation")
 
-    def within_groups(self, members: np.ndarray, chunk_cells: int = 2_000_000) -> np.ndarray:
+    def within_groups(
+        self, members: np.ndarray, chunk_cells: int = 2_000_000, threads: int = 1
+    ) -> np.ndarray:
         """Similarities among the rows of each group: (g, s) row numbers -> (g, s, s) float32.
 
         Reads each row once per group instead of once per pair (pairs grow as s^2). Only for the
@@ -87,10 +139,25 @@ class Similarity:
         g, size = members.shape
         out = np.empty((g, size, size), dtype=np.float32)
         step = max(1, chunk_cells // max(size * self.data.shape[1], 1))
-        for a in range(0, g, step):
-            x = self.data[members[a : a + step]]  # (chunk, s, f)
-            block = np.matmul(x, x.transpose(0, 2, 1))
+
+        def chunk(a: int) -> None:
+            m = members[a : a + step]
+            if self._scaled_products:
+                # a flat gather is much faster than a 2-D fancy index
+                x = self.data[m.ravel()].reshape(*m.shape, -1)  # (chunk, s, f)
+                block = np.matmul(x, x.transpose(0, 2, 1))
+                n = self.norms[m]
+                block /= n[:, :, None]
+                block /= n[:, None, :]
+            else:
+                x = self.rows(m)
+                block = np.matmul(x, x.transpose(0, 2, 1))
             out[a : a + step] = np.abs(block) if self.name == "abs_cosine" else block
+
+        if g * size * self.data.shape[1] < 4 * chunk_cells:
+            threads = 1  # too little work to pay for the threads
+        for _ in map_blocks(chunk, range(0, g, step), threads):
+            pass
         return out
 
     def _call(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -105,23 +172,34 @@ class Similarity:
         return out
 
 
-def prepare_similarity(feats: np.ndarray, similarity: str | PairwiseSimilarity) -> Similarity:
-    """Precompute what a similarity needs (unit rows for cosine, centred unit rows for correlation).
+def prepare_similarity(
+    feats: np.ndarray,
+    similarity: str | PairwiseSimilarity,
+    squares: np.ndarray | None = None,
+) -> Similarity:
+    """Precompute what a similarity needs (row norms for cosine; row means and norms for correlation).
 
     Parameters
     ----------
     feats : (n_profiles, n_features) float array, already validated finite.
     similarity : "cosine", "abs_cosine", "correlation" (Pearson), "euclidean" (1 / (1 + d)) or a
         callable taking two (n, f) arrays of paired rows and returning n similarities.
+    squares : optional (n_profiles,) sum of squares of every row (saves a pass for cosine).
     """
     feats = np.asarray(feats, dtype=np.float64)
     if callable(similarity):
         return Similarity("callable", feats, similarity)
     if similarity in ("cosine", "abs_cosine"):
-        return Similarity(similarity, _unit_rows(feats, f"{similarity} similarity"))
+        if squares is None:
+            norms = _row_norms(feats, None, f"{similarity} similarity")
+        else:
+            norms = np.sqrt(squares)
+            _refuse_zero_norms(norms, f"{similarity} similarity")
+        return Similarity(similarity, feats, norms=norms)
     if similarity == "correlation":
-        centred = feats - feats.mean(axis=1, keepdims=True)
-        return Similarity(similarity, _unit_rows(centred, "correlation (constant profile)"))
+        center = feats.mean(axis=1)
+        norms = _row_norms(feats, center, "correlation (constant profile)")
+        return Similarity(similarity, feats, center=center, norms=norms)
     if similarity == "euclidean":
         return Similarity(similarity, feats)
     raise ValueError(f"unknown similarity {similarity!r}; choose one of {SIMILARITIES} or a callable")

@@ -1,0 +1,123 @@
+"""The engine's fast paths (contiguous row runs, blocks that need no negative mask, padded AP,
+threads) give the brute-force oracle's numbers, and threads never change a result."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mapeval
+from mapeval.pairs import NegativeRule
+from mapeval.parallel import default_threads, resolve_threads
+from oracles import brute_force_ap
+
+AP_MODULE = sys.modules["mapeval.average_precision"]
+
+
+def _plate_layout(seed: int, n_plates: int = 4, wells: int = 24, n_ctrl: int = 4, n_feats: int = 8):
+    """Plates stored one after another (rows of a plate are one contiguous run), controls in
+    the first wells, the same plate map on every plate: the layout of real plate-based data."""
+    rng = np.random.default_rng(seed)
+    slot = np.tile(np.arange(wells), n_plates)
+    plate = np.repeat(np.arange(n_plates), wells)
+    pert = np.where(slot < n_ctrl, "DMSO", "p" + (slot % 7).astype(str))
+    meta = pd.DataFrame({"plate": plate, "pert": pert})
+    meta = mapeval.assign_reference_index(meta, "pert == 'DMSO'", reference_col="ref")
+    feats = rng.normal(size=(len(meta), n_feats))
+    feats[slot >= n_ctrl] += rng.normal(size=(7, n_feats))[slot[slot >= n_ctrl] % 7] * 0.5
+    feats[::11] = np.round(feats[::11])  # a few ties
+    return meta, feats
+
+
+DESIGNS = {
+    "same_plate_controls": (["pert", "ref"], [], ["plate"], ["pert", "ref"]),
+    "all_controls": (["pert", "ref"], [], [], ["pert", "ref"]),
+    "other_perturbations": (["pert"], ["plate"], [], ["pert"]),
+}
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "abs_cosine", "correlation", "euclidean"])
+@pytest.mark.parametrize("design", DESIGNS)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_contiguous_layout_matches_brute_force(monkeypatch, similarity, design, threads):
+    # tiny blocks and no minimum block size: every chunking and the thread pool are exercised
+    monkeypatch.setattr(AP_MODULE, "BLOCK_CELLS", 50)
+    monkeypatch.setattr(AP_MODULE, "PARALLEL_MIN_CELLS", 0)
+    meta, feats = _plate_layout(0)
+    args = DESIGNS[design]
+    got = mapeval.average_precision(
+        meta, feats, *args, similarity=similarity, batch_size=9, threads=threads
+    )
+    want = brute_force_ap(meta, feats, *args, kind=similarity)
+    np.testing.assert_array_equal(got["n_pos_pairs"], want["n_pos_pairs"])
+    has = want["n_pos_pairs"] > 0
+    np.testing.assert_array_equal(got.loc[has, "n_total_pairs"], want.loc[has, "n_total_pairs"])
+    np.testing.assert_allclose(got["average_precision"], want["average_precision"], atol=1e-12)
+
+
+def test_threads_do_not_change_results(monkeypatch):
+    monkeypatch.setattr(AP_MODULE, "PARALLEL_MIN_CELLS", 0)
+    meta, feats = _plate_layout(1, n_plates=12, wells=48, n_feats=30)
+    for args in DESIGNS.values():
+        one = mapeval.average_precision(meta, feats, *args, batch_size=16, threads=1)
+        four = mapeval.average_precision(meta, feats, *args, batch_size=16, threads=4)
+        pd.testing.assert_frame_equal(one, four)
+
+
+def test_all_negative_is_never_wrong():
+    """Whenever the shortcut says a block needs no mask, the mask is indeed all True."""
+    rng = np.random.default_rng(3)
+    said_yes = 0
+    for _ in range(300):
+        n = 30
+        group = rng.choice([-1, 0, 0, 0, 0, 1], size=n)
+        diff = rng.integers(0, 8, size=(n, rng.integers(1, 3)))
+        rule = NegativeRule(group, diff)
+        rows = rng.choice(n, size=rng.integers(1, 4), replace=False)
+        cols = rng.choice(n, size=rng.integers(1, 4), replace=False)
+        if rule.all_negative(rows, cols):
+            said_yes += 1
+            assert rule.mask(rows, cols).all()
+    assert said_yes > 5  # the shortcut is taken in this sample
+
+
+def test_padded_ap_equals_the_general_path():
+    """AP from counts: entries grouped by unit (padded fast path) or in any order (sort path)."""
+    rng = np.random.default_rng(4)
+    n_units = 50
+    unit = np.sort(rng.integers(0, n_units, size=400))
+    key = rng.integers(0, 5, size=400).astype(np.float32)  # many tied positives
+    # each unit's negatives; a positive's count is the number of its negatives ranked above it
+    neg_keys = [rng.integers(0, 6, size=rng.integers(1, 15)) for _ in range(n_units)]
+    counts = np.array([(neg_keys[u] < k).sum() for u, k in zip(unit, key)])
+    fast_ap, fast_k = AP_MODULE.ap_from_counts(unit, key, counts, n_units)
+    perm = rng.permutation(400)
+    slow_ap, slow_k = AP_MODULE.ap_from_counts(unit[perm], key[perm], counts[perm], n_units)
+    np.testing.assert_array_equal(fast_k, slow_k)
+    np.testing.assert_allclose(fast_ap, slow_ap, atol=1e-15)
+    # by hand, from the definition: positives by increasing key, m-th has rank m + count
+    for u in range(n_units):
+        sel = unit == u
+        if not sel.any():
+            assert np.isnan(fast_ap[u])
+            continue
+        c = counts[sel][np.argsort(key[sel], kind="stable")]
+        m = np.arange(1, sel.sum() + 1)
+        assert fast_ap[u] == pytest.approx(np.mean(m / (m + c)), abs=1e-15)
+
+
+def test_thread_settings(monkeypatch):
+    monkeypatch.setenv("MAPEVAL_NUM_THREADS", "3")
+    assert default_threads() == 3 and resolve_threads(None) == 3
+    monkeypatch.delenv("MAPEVAL_NUM_THREADS")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert default_threads() == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="OMP_NUM_THREADS"):
+        default_threads()
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="threads"):
+            resolve_threads(bad)
