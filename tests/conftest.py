@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loopback import serve_folder
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MAPEVAL_SHARED", REPO.parent / "shared"))
@@ -34,11 +32,6 @@ def shared_data() -> Path:
     return data
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture()
 def http_mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A loopback HTTP server over a fresh folder; yields (base_url, folder).
@@ -47,12 +40,5 @@ def http_mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """
     root = tmp_path / "mirror"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", root
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(root) as base:
+        yield base, root

@@ -6,12 +6,12 @@ import hashlib
 import http.server
 import shutil
 import socket
-import threading
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from loopback import serve_folder
 from workflow_utils import copy_repo, snakemake
 
 from mapeval.download import (
@@ -219,19 +219,11 @@ def test_partial_download_is_resumed_with_range(tmp_path, small_file):
     root = tmp_path / "srv"
     _put(root, data)
     handler = type("H", (_RangeHandler,), {"ranges": []})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve_folder(root, handler) as base:
         dest = tmp_path / "out" / SMALL[1]
         dest.parent.mkdir()
         dest.with_name(dest.name + ".part").write_bytes(data[:3000])
-        url = f"http://127.0.0.1:{server.server_address[1]}/{SMALL[0]}/{SMALL[1]}"
-        fetch(url, dest, sha256=sha, size=len(data), backoff=0)
-    finally:
-        server.shutdown()
-        server.server_close()
+        fetch(f"{base}/{SMALL[0]}/{SMALL[1]}", dest, sha256=sha, size=len(data), backoff=0)
     assert dest.read_bytes() == data
     assert handler.ranges == ["bytes=3000-"]
 
@@ -258,18 +250,10 @@ def test_corrupt_partial_prefix_is_retried_from_scratch(tmp_path, small_file):
     root = tmp_path / "srv"
     _put(root, data)
     handler = type("H", (_RangeHandler,), {"ranges": []})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(root))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve_folder(root, handler) as base:
         dest = tmp_path / SMALL[1]
         dest.with_name(dest.name + ".part").write_bytes(b"\0" * 3000)  # wrong prefix
-        url = f"http://127.0.0.1:{server.server_address[1]}/{SMALL[0]}/{SMALL[1]}"
-        fetch(url, dest, sha256=sha, retries=2, backoff=0)
-    finally:
-        server.shutdown()
-        server.server_close()
+        fetch(f"{base}/{SMALL[0]}/{SMALL[1]}", dest, sha256=sha, retries=2, backoff=0)
     assert dest.read_bytes() == data
     assert handler.ranges == ["bytes=3000-", ""]
 

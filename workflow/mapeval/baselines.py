@@ -472,8 +472,8 @@ def kmeans_from_gram(
                 same = (labels[i, j] == best).all() or (labels[i, j] != best).all()
                 if inertia[i, j] < best_inertia and not same:
                     best, best_inertia = labels[i, j], inertia[i, j]
-        hit = (best == truth).mean()
-        acc[i] = max(hit, 1 - hit)
+        hit = int((best == truth).sum())  # counts, so that flipped labels give the same float
+        acc[i] = max(hit, n - hit) / n
     return acc
 
 

@@ -11,7 +11,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(workflow.current_basedir).parent))
 from mapeval.download import read_manifest
 
-MANIFEST = read_manifest(config["data"]["manifest"])
+# A relative manifest path is read from the working directory, else from the workflow's own
+# folder (so `snakemake -d elsewhere` still finds the bundled config/manifest.tsv).
+_MANIFEST_PATH = Path(config["data"]["manifest"])
+if not _MANIFEST_PATH.is_absolute() and not _MANIFEST_PATH.exists():
+    _bundled = Path(workflow.basedir) / _MANIFEST_PATH
+    if _bundled.exists():
+        _MANIFEST_PATH = _bundled
+MANIFEST = read_manifest(_MANIFEST_PATH)
 # (dataset, file) -> {"url": ..., "bytes": ..., "sha256": ...}, "" where unknown.
 MANIFEST_ROWS = {
     (row.dataset, row.file): {

@@ -14,11 +14,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from mapeval.datasets import cellhealth as ch
 
-from .scatter_kde import SIGNIFICANCE_MARKERS, percent_retrieved, plot_map_scatter_kde, plot_pivot_scatter
+from .scatter_kde import (
+    SIGNIFICANCE_MARKERS,
+    legend_marker,
+    percent_retrieved,
+    plot_map_scatter_kde,
+    plot_pivot_scatter,
+    significance_keys,
+)
 from .style import PALETTES, set_style
 
 CELL_TYPE = "Cell type"
@@ -128,9 +134,7 @@ def plot_ap_facets(
         if k + ncols >= len(order):  # nothing drawn below this panel
             ax.set_xlabel("AP")
             ax.tick_params(labelbottom=True)
-    handles = [Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in ch.CELL_LINES]
-    handles += [Line2D([], [], marker=SIGNIFICANCE_MARKERS[s], linestyle="", color="dimgrey",
-                       label="p<0.05" if s else "p>=0.05") for s in (True, False)]
+    handles = [legend_marker(palette[c], c) for c in ch.CELL_LINES] + significance_keys()
     fig.legend(handles=handles, title=CELL_TYPE, loc="upper left", bbox_to_anchor=(1.0, 0.95),
                fontsize="small", title_fontsize="small", frameon=False)
     fig.tight_layout()
@@ -234,9 +238,9 @@ def plot_ceres(table: pd.DataFrame) -> Figure:
         ax.set_title(control.replace("_", " "))
         ax.set_xlabel("-log10(mAP p-value)")
     axes[0, 0].set_ylabel("CERES score (gene effect)")
-    handles = [Line2D([], [], marker="o", linestyle="", color=palette[c], label=c) for c in ch.CELL_LINES]
-    handles += [Line2D([], [], marker="o", linestyle="", color="grey", alpha=0.5,
-                       markersize=np.sqrt(10 + 120 * m), label=f"mAP {m:g}") for m in (0.25, 0.5, 1.0)]
+    handles = [legend_marker(palette[c], c) for c in ch.CELL_LINES]
+    handles += [legend_marker("grey", f"mAP {m:g}", alpha=0.5, markersize=np.sqrt(10 + 120 * m))
+                for m in (0.25, 0.5, 1.0)]
     axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                        fontsize="small", title="Cell type / size", title_fontsize="small")
     if not controls:

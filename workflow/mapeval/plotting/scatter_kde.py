@@ -20,7 +20,13 @@ from scipy.stats import gaussian_kde
 
 from .style import PALETTES
 
-__all__ = ["percent_retrieved", "plot_map_scatter_kde", "plot_pivot_scatter"]
+__all__ = [
+    "legend_marker",
+    "percent_retrieved",
+    "plot_map_scatter_kde",
+    "plot_pivot_scatter",
+    "significance_keys",
+]
 
 #: x range of every mAP axis (SPEC §9).
 MAP_LIMITS: tuple[float, float] = (-0.05, 1.05)
@@ -129,6 +135,26 @@ def _coloured_texts(ax: Axes, x: float, y: float, parts: Sequence[tuple[str, Any
         )
 
 
+def _dots(ax: Axes, xs: np.ndarray, ys: np.ndarray, colour: Any, marker: str = "o") -> None:
+    """Scatter points with the white edge of the paper's figures (nothing when empty)."""
+    if xs.size:
+        ax.scatter(xs, ys, s=28, color=colour, marker=marker, edgecolor="white", linewidth=0.4,
+                   zorder=3)
+
+
+def legend_marker(colour: Any, label: str, marker: str = "o", **style: Any) -> Line2D:
+    """A legend entry: one marker, no line (``style``: more Line2D keywords)."""
+    return Line2D([], [], marker=marker, linestyle="", color=colour, label=label, **style)
+
+
+def significance_keys() -> list[Line2D]:
+    """The two grey legend entries of the significance markers (circle p<0.05, square not)."""
+    return [
+        legend_marker("dimgrey", "p<0.05", SIGNIFICANCE_MARKERS[True]),
+        legend_marker("dimgrey", "p>=0.05", SIGNIFICANCE_MARKERS[False]),
+    ]
+
+
 def plot_map_scatter_kde(
     data: pd.DataFrame,
     ax: Axes | None = None,
@@ -196,27 +222,9 @@ def plot_map_scatter_kde(
         colours = PALETTES["significance"]
         for level in (False, True):
             mask = sig == level
-            if mask.any():
-                ax.scatter(
-                    xs[mask],
-                    ys[mask],
-                    s=28,
-                    color=colours[level],
-                    edgecolor="white",
-                    linewidth=0.4,
-                    zorder=3,
-                )
+            _dots(ax, xs[mask], ys[mask], colours[level])
             curves.append((xs[mask], colours[level], str(level)))
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker="o",
-                    linestyle="",
-                    color=colours[level],
-                    label=f"{level} (n={int(mask.sum())})",
-                )
-            )
+            handles.append(legend_marker(colours[level], f"{level} (n={int(mask.sum())})"))
         legend_title = significant
         _coloured_texts(ax, 0.97, 0.04, [(f"Retrieved: {percent_retrieved(sig)}", "black")])
         mean_map = float(np.nanmean(xs)) if xs.size else float("nan")
@@ -240,39 +248,10 @@ def plot_map_scatter_kde(
             in_level = (df[hue] == level).to_numpy()
             for is_sig in (True, False):
                 mask = in_level & (marker_sig == is_sig)
-                if mask.any():
-                    ax.scatter(
-                        xs[mask],
-                        ys[mask],
-                        s=28,
-                        color=colours[level],
-                        marker=SIGNIFICANCE_MARKERS[is_sig],
-                        edgecolor="white",
-                        linewidth=0.4,
-                        zorder=3,
-                    )
+                _dots(ax, xs[mask], ys[mask], colours[level], SIGNIFICANCE_MARKERS[is_sig])
             curves.append((xs[in_level], colours[level], str(level)))
-            handles.append(
-                Line2D([], [], marker="o", linestyle="", color=colours[level], label=str(level))
-            )
-        handles += [
-            Line2D(
-                [],
-                [],
-                marker=SIGNIFICANCE_MARKERS[True],
-                linestyle="",
-                color="dimgrey",
-                label="p<0.05",
-            ),
-            Line2D(
-                [],
-                [],
-                marker=SIGNIFICANCE_MARKERS[False],
-                linestyle="",
-                color="dimgrey",
-                label="p>=0.05",
-            ),
-        ]
+            handles.append(legend_marker(colours[level], str(level)))
+        handles += significance_keys()
         legend_title = hue
         if show_threshold:
             ax.axhline(-np.log10(0.05), color="grey", linestyle="--", linewidth=1, zorder=1)
