@@ -329,17 +329,18 @@ def average_precision(
     )
     threads = resolve_threads(threads)
     rows = np.flatnonzero(keep)
-    pos_group = group_ids(codes(meta, lists["pos_sameby"]))
+    known: dict[str, np.ndarray] = {}  # codes per column, shared by the four lists
+    pos_group = group_ids(codes(meta, lists["pos_sameby"], known))
     i, j, s = pairs_within_groups(pos_group, rows, sim, threads)
-    pos_diff = codes(meta, lists["pos_diffby"])
+    pos_diff = codes(meta, lists["pos_diffby"], known)
     sel = all_differ(pos_diff, i, j)
     i, j, s = i[sel], j[sel], s[sel]
     if len(i) == 0:
         raise ValueError(f"no positive pairs: no two profiles match pos_sameby={lists['pos_sameby']} "
                          f"and pos_diffby={lists['pos_diffby']}")
-    neg_group = group_ids(codes(meta, lists["neg_sameby"]))
+    neg_group = group_ids(codes(meta, lists["neg_sameby"], known))
     neg_group = np.where(keep, neg_group, -1)
-    rule = NegativeRule(neg_group, codes(meta, lists["neg_diffby"]))
+    rule = NegativeRule(neg_group, codes(meta, lists["neg_diffby"], known))
 
     entry_row = np.r_[i, j]
     entry_key = _ONE - np.r_[s, s]

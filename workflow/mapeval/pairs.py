@@ -66,11 +66,21 @@ def check_pairing_columns(meta: pd.DataFrame, columns: Sequence[str]) -> None:
             raise ValueError(f"metadata column {col!r} has missing values at row(s) {rows}")
 
 
-def codes(meta: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Integer codes of each column, shape (n_rows, len(columns))."""
+def codes(
+    meta: pd.DataFrame, columns: Sequence[str], cache: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Integer codes of each column, shape (n_rows, len(columns)).
+
+    ``cache`` (column -> codes), when given, is read and filled, so that a column used by
+    several of sameby/diffby is factorised once per call.
+    """
     if not columns:
         return np.zeros((len(meta), 0), dtype=np.int64)
-    return np.stack([pd.factorize(meta[c])[0] for c in columns], axis=1).astype(np.int64)
+    cache = {} if cache is None else cache
+    for c in columns:
+        if c not in cache:
+            cache[c] = pd.factorize(meta[c])[0].astype(np.int64)
+    return np.stack([cache[c] for c in columns], axis=1)
 
 
 def group_ids(code_matrix: np.ndarray) -> np.ndarray:
@@ -104,7 +114,10 @@ def pairs_within_groups(
     """
     rows = np.arange(len(groups)) if rows is None else np.asarray(rows)
     rows = rows[groups[rows] >= 0]
-    order = np.lexsort((rows, groups[rows]))
+    if len(rows) > 1 and (rows[1:] > rows[:-1]).all():  # ascending already: a stable sort suffices
+        order = np.argsort(groups[rows], kind="stable")
+    else:
+        order = np.lexsort((rows, groups[rows]))
     rows = rows[order]
     g = groups[rows]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(rows) else np.empty(0, int)

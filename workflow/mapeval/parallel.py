@@ -8,12 +8,14 @@ Every block writes its own disjoint outputs, so results do not depend on the num
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TypeVar
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,11 +53,27 @@ def resolve_threads(threads: int | None) -> int:
     return threads
 
 
-def map_blocks(fn: Callable[[T], R], tasks: Iterable[T], threads: int) -> Iterator[R]:
-    """``fn`` over ``tasks`` in order, on ``threads`` threads (serially when threads == 1)."""
+@cache
+def _blas() -> ThreadpoolController:
+    """The BLAS libraries loaded in this process, found once (a scan costs about 2 ms; numpy's
+    BLAS, the one our products use, is loaded by the time mapeval runs anything)."""
+    return ThreadpoolController()
+
+
+def map_blocks(
+    fn: Callable[[T], R], tasks: Iterable[T], threads: int, limit_blas: bool = True
+) -> Iterator[R]:
+    """``fn`` over ``tasks`` in order, on ``threads`` threads (serially when threads == 1).
+
+    ``limit_blas=False`` skips limiting BLAS to one thread per worker, for tasks whose products
+    are too small for BLAS to use threads anyway (saves finding the BLAS libraries).
+    """
     tasks = list(tasks)
     if threads <= 1 or len(tasks) <= 1:
         yield from map(fn, tasks)
         return
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    with contextlib.ExitStack() as stack:
+        if limit_blas:
+            stack.enter_context(_blas().limit(limits=1, user_api="blas"))
+        pool = stack.enter_context(ThreadPoolExecutor(threads))
         yield from pool.map(fn, tasks)

@@ -24,7 +24,7 @@ def simulation_rows(fig2: pd.DataFrame, note: str = "") -> pd.DataFrame:
             "figure": "Fig 2",
             "quantity": f"max recall at 1% perturbed features, {method}",
             "paper": f"< 0.20 (authors' table: {value:.2f})",
-            "ours": round(float(at_one[method].max()), 2) if len(at_one) else None,
+            "ours": f"{at_one[method].max():.2f}" if len(at_one) else None,
             "note": note,
         }
         for method, value in FIG2_AT_ONE_PERCENT.items()

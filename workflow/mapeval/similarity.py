@@ -20,6 +20,9 @@ PairwiseSimilarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 SIMILARITIES = ("cosine", "abs_cosine", "correlation", "euclidean")
 
 
+#: Products with at most this many multiply-adds run on one BLAS thread (OpenBLAS: 2^18).
+_SINGLE_THREAD_GEMM = 65_536
+
 #: Rows per chunk when row norms are computed (bounds the temporary memory).
 _NORM_CHUNK = 4096
 
@@ -156,7 +159,10 @@ class Similarity:
 
         if g * size * self.data.shape[1] < 4 * chunk_cells:
             threads = 1  # too little work to pay for the threads
-        for _ in map_blocks(chunk, range(0, g, step), threads):
+        # BLAS (OpenBLAS: below 2^18 multiply-adds) runs small (s x f) @ (f x s) products on one
+        # thread: no need to limit it then
+        small = size * size * self.data.shape[1] <= _SINGLE_THREAD_GEMM
+        for _ in map_blocks(chunk, range(0, g, step), threads, limit_blas=not small):
             pass
         return out
 
