@@ -243,8 +243,10 @@ def test_reproduction_table_lists_the_papers_numbers(activity, planted):
     _, cons = lincs.phenotypic_consistency(consensus, labels, **FAST)
     table = lincs.reproduction_table(activity[1], cons, synthetic=True, activity_filter=False)
     assert list(table.columns) == ["figure", "quantity", "paper", "ours", "note"]
-    assert table["paper"].tolist() == [34.0, 32.0, 1327]
-    assert table["ours"].iloc[2] == CLEAR.n_compounds
+    assert table["paper"].tolist() == ["34%", "32%", "1327"]
+    assert table["ours"].iloc[2] == str(CLEAR.n_compounds)
+    called = activity[1]["below_corrected_p"].mean()
+    assert table["ours"].iloc[0] == f"{100 * called:.1f}%"
     assert table["note"].str.contains("SYNTHETIC").all()
 
 

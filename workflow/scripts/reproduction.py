@@ -10,7 +10,8 @@ from mapeval.reproduction import combine, simulation_rows, to_markdown
 
 sm = snakemake  # noqa: F821
 tables = [simulation_rows(pd.read_csv(sm.input.fig2), note=sm.params.note)]
-tables += [pd.read_csv(path) for path in sm.input.parts]
+# each part wrote texts: read them back as written (no "1327" -> 1327.0, no "NA" -> NaN)
+tables += [pd.read_csv(path, dtype=str, keep_default_na=False) for path in sm.input.parts]
 table = combine(tables)
 for path, text in ((sm.output.csv, table.to_csv(index=False)), (sm.output.md, to_markdown(table))):
     with open(path + ".tmp", "w") as fh:

@@ -448,12 +448,12 @@ def reproduction_table(
         else "no activity filter before consistency (authors' code)"
     )
     rows = [
-        ("S7A", "compounds retrieved (phenotypic activity, %)", 34.0, round(100 * act, 1),
+        ("S7A", "compounds retrieved (phenotypic activity)", "34%", f"{100 * act:.1f}%",
          f"{source}; dose 6 (10 uM), same-plate DMSO negatives"),
-        ("S7C", "target genes consistent (phenotypic consistency, %)", 32.0, round(100 * con, 1),
+        ("S7C", "target genes consistent (phenotypic consistency)", "32%", f"{100 * con:.1f}%",
          f"{source}; {filt}; {len(consistency_map)} targets scored"),
-        ("S7A", "compounds scored", 1327, n_compounds,
+        ("S7A", "compounds scored", "1327", str(n_compounds),
          f"{source}; distinct Metadata_broad_sample at dose 6"),
     ]
-    # object columns keep counts as integers next to percentages
-    return pd.DataFrame(rows, columns=["figure", "quantity", "paper", "ours", "note"], dtype=object)
+    # texts, as the other parts' tables: a count stays a count next to percentages in the CSV
+    return pd.DataFrame(rows, columns=["figure", "quantity", "paper", "ours", "note"])
