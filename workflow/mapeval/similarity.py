@@ -28,6 +28,9 @@ _SINGLE_THREAD_GEMM = 65_536
 #: on machines with transparent huge pages in "madvise" mode; smaller chunks also stay in cache.
 _CHUNK_CELLS = 500_000
 
+#: Similarity blocks with at most this many columns compute their product transposed.
+_FEW_COLUMNS = 128
+
 #: Rows per chunk when row norms are computed (bounds the temporary memory).
 _NORM_CHUNK = 4096
 
@@ -93,12 +96,15 @@ class Similarity:
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if self._scaled_products:
-            out = self._raw(rows) @ self._raw(cols).T
+            x, y = self._raw(rows), self._raw(cols)
+            # a few columns (e.g. 352 queries x 32 controls of a plate): BLAS is ~20% faster
+            # with the short side first; for large blocks the usual order is faster
+            out = (y @ x.T).T if len(cols) <= _FEW_COLUMNS < len(rows) else x @ y.T
             out /= self.norms[rows][:, None]
             out /= self.norms[cols][None, :]
             if self.name == "abs_cosine":
                 np.abs(out, out=out)
-            return out.astype(np.float32)
+            return out.astype(np.float32, order="C")
         x, y = self.rows(rows), self.rows(cols)
         if self.name == "correlation":
             out = x @ y.T
