@@ -121,3 +121,78 @@ def test_thread_settings(monkeypatch):
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="threads"):
             resolve_threads(bad)
+
+
+# ------------------------------------------------------------------ pairs read along runs
+
+
+def _replicate_plates(seed: int, n_plates: int = 4, wells: int = 40, n_ctrl: int = 6, n_feats: int = 12):
+    """Replicate plates sharing one plate map, one perturbation per treated well: every positive
+    pair (same well, two plates) lies on a run (i + t, j + t) of wells - n_ctrl pairs."""
+    rng = np.random.default_rng(seed)
+    slot = np.tile(np.arange(wells), n_plates)
+    plate = np.repeat(np.arange(n_plates), wells)
+    pert = np.where(slot < n_ctrl, "DMSO", "p" + slot.astype(str))
+    meta = mapeval.assign_reference_index(
+        pd.DataFrame({"plate": plate, "pert": pert}), "pert == 'DMSO'", reference_col="ref"
+    )
+    feats = rng.normal(size=(len(meta), n_feats))
+    feats[slot >= n_ctrl] += rng.normal(size=(wells, n_feats))[slot[slot >= n_ctrl]] * 0.7
+    feats[::7] = np.round(feats[::7])  # ties
+    return meta, feats
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "abs_cosine"])
+def test_pairs_along_runs_equal_the_formula(similarity):
+    from mapeval.similarity import prepare_similarity
+    from oracles import similarity32
+
+    rng = np.random.default_rng(5)
+    feats = rng.normal(size=(200, 9))
+    sim = prepare_similarity(feats, similarity)
+    # three long runs (lengths 40, 25, 16) and scattered pairs (runs of 1-3)
+    i = np.r_[np.arange(0, 40), np.arange(60, 85), np.arange(150, 166), rng.integers(0, 100, 30)]
+    j = np.r_[np.arange(0, 40) + 100, np.arange(60, 85) + 7, np.arange(150, 166) + 20,
+              rng.integers(100, 200, 30)]
+    got = sim.pairs_along_runs(i, j)
+    assert got is not None and got.dtype == np.float32
+    want = [similarity32(feats[a], feats[b], similarity) for a, b in zip(i, j)]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+    # the same numbers as the gathered path, in the caller's order
+    np.testing.assert_allclose(got, sim.pairs(i, j), rtol=0, atol=1e-7)
+
+
+def test_pairs_along_runs_declines_when_runs_are_rare_or_similarity_is_not_a_product():
+    from mapeval.similarity import prepare_similarity
+
+    rng = np.random.default_rng(6)
+    feats = rng.normal(size=(300, 5))
+    i, j = rng.integers(0, 150, 200), rng.integers(150, 300, 200)
+    assert prepare_similarity(feats, "cosine").pairs_along_runs(i, j) is None
+    runs = np.arange(100)
+    for kind in ("correlation", "euclidean"):
+        assert prepare_similarity(feats, kind).pairs_along_runs(runs, runs + 150) is None
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "abs_cosine"])
+@pytest.mark.parametrize("design", DESIGNS)
+def test_replicate_plate_layout_reads_runs_and_matches_brute_force(monkeypatch, similarity, design):
+    from mapeval.similarity import Similarity
+
+    taken = []
+    original = Similarity.pairs_along_runs
+
+    def spy(self, i, j):
+        out = original(self, i, j)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(Similarity, "pairs_along_runs", spy)
+    meta, feats = _replicate_plates(2)
+    args = DESIGNS[design]
+    got = mapeval.average_precision(meta, feats, *args, similarity=similarity)
+    want = brute_force_ap(meta, feats, *args, kind=similarity)
+    if design != "other_perturbations":  # one perturbation per well: all pairs on runs
+        assert taken == [True]
+    np.testing.assert_array_equal(got["n_pos_pairs"], want["n_pos_pairs"])
+    np.testing.assert_allclose(got["average_precision"], want["average_precision"], atol=1e-12)

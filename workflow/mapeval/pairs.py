@@ -122,20 +122,28 @@ def pairs_within_groups(
     g = groups[rows]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(rows) else np.empty(0, int)
     sizes = np.diff(np.r_[starts, len(rows)])
-    out_i, out_j, out_s = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.float32)]
+    out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    by_size = []  # (members, a, b) per group size, for the group-wise similarities
     for size in np.unique(sizes[sizes >= 2]):
         members = rows[starts[sizes == size][:, None] + np.arange(size)[None, :]]
         a, b = np.triu_indices(size, k=1)
         out_i.append(members[:, a].ravel())
         out_j.append(members[:, b].ravel())
-        if similarity is not None:
-            if similarity.groupwise and size <= GROUPWISE_MAX_SIZE:
-                out_s.append(similarity.within_groups(members, threads=threads)[:, a, b].ravel())
-            else:
-                out_s.append(similarity.pairs(out_i[-1], out_j[-1]))
+        by_size.append((members, a, b))
+    i, j = np.concatenate(out_i), np.concatenate(out_j)
     if similarity is None:
-        return np.concatenate(out_i), np.concatenate(out_j)
-    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
+        return i, j
+    # replicate plates that share a layout give runs of pairs (i + t, j + t): read in place
+    s = similarity.pairs_along_runs(i, j)
+    if s is not None:
+        return i, j, s
+    out_s = [np.empty(0, np.float32)]
+    for (members, a, b), pi, pj in zip(by_size, out_i[1:], out_j[1:]):
+        if similarity.groupwise and members.shape[1] <= GROUPWISE_MAX_SIZE:
+            out_s.append(similarity.within_groups(members, threads=threads)[:, a, b].ravel())
+        else:
+            out_s.append(similarity.pairs(pi, pj))
+    return i, j, np.concatenate(out_s)
 
 
 def all_differ(code_matrix: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -31,6 +31,9 @@ _CHUNK_CELLS = 500_000
 #: Similarity blocks with at most this many columns compute their product transposed.
 _FEW_COLUMNS = 128
 
+#: Pairs on runs at least this long are read in place (see Similarity.pairs_along_runs).
+_MIN_RUN = 16
+
 #: Rows per chunk when row norms are computed (bounds the temporary memory).
 _NORM_CHUNK = 4096
 
@@ -136,6 +139,39 @@ class Similarity:
         else:
             out = self._call(x, y)
         return out.astype(np.float32)
+
+    def pairs_along_runs(self, i: np.ndarray, j: np.ndarray) -> np.ndarray | None:
+        """Similarities of pairs (i, j) read in place along runs, or None when runs are rare.
+
+        A run is a stretch of pairs (i0 + t, j0 + t), t = 0..L-1: the layout of replicate plates
+        that share a plate map (the same well on each plate). Its similarities are row-wise
+        products of two contiguous slices of the feature matrix, with no gathered copy. Used
+        for cosine and abs_cosine when at least half of the pairs lie on runs of
+        ``_MIN_RUN`` or more; other pairs are gathered as by :meth:`pairs`.
+        """
+        if not self._scaled_products or len(i) < 2 * _MIN_RUN:
+            return None
+        d = j - i
+        order = np.lexsort((i, d))
+        io, do = i[order], d[order]
+        cut = np.flatnonzero(np.r_[True, (do[1:] != do[:-1]) | (io[1:] != io[:-1] + 1), True])
+        lengths = np.diff(cut)
+        long = lengths >= _MIN_RUN
+        if lengths[long].sum() * 2 < len(i):
+            return None
+        sorted_out = np.empty(len(i), dtype=np.float32)
+        for a, length in zip(cut[:-1][long], lengths[long]):
+            r0, c0 = io[a], io[a] + do[a]
+            x, y = self.data[r0 : r0 + length], self.data[c0 : c0 + length]
+            s = np.einsum("ij,ij->i", x, y)
+            s /= self.norms[r0 : r0 + length] * self.norms[c0 : c0 + length]
+            sorted_out[a : a + length] = np.abs(s) if self.name == "abs_cosine" else s
+        rest = np.repeat(~long, lengths)
+        if rest.any():
+            sorted_out[rest] = self.pairs(io[rest], io[rest] + do[rest])
+        out = np.empty(len(i), dtype=np.float32)
+        out[order] = sorted_out
+        return out
 
     @property
     def groupwise(self) -> bool:
