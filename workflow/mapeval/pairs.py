@@ -114,10 +114,7 @@ def pairs_within_groups(
     """
     rows = np.arange(len(groups)) if rows is None else np.asarray(rows)
     rows = rows[groups[rows] >= 0]
-    if len(rows) > 1 and (rows[1:] > rows[:-1]).all():  # ascending already: a stable sort suffices
-        order = np.argsort(groups[rows], kind="stable")
-    else:
-        order = np.lexsort((rows, groups[rows]))
+    order = np.lexsort((rows, groups[rows]))
     rows = rows[order]
     g = groups[rows]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(rows) else np.empty(0, int)

@@ -20,7 +20,8 @@ PairwiseSimilarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 SIMILARITIES = ("cosine", "abs_cosine", "correlation", "euclidean")
 
 
-#: Products with at most this many multiply-adds run on one BLAS thread (OpenBLAS: 2^18).
+#: Products with at most this many multiply-adds run on one BLAS thread (a conservative
+#: bound: OpenBLAS stays on one thread below 2^18).
 _SINGLE_THREAD_GEMM = 65_536
 
 #: Cells (rows x features) gathered per chunk: 500,000 float64 = 4.0 MB stays below numpy's 4 MiB
@@ -206,8 +207,7 @@ class Similarity:
 
         if g * size * self.data.shape[1] < 4 * chunk_cells:
             threads = 1  # too little work to pay for the threads
-        # BLAS (OpenBLAS: below 2^18 multiply-adds) runs small (s x f) @ (f x s) products on one
-        # thread: no need to limit it then
+        # BLAS runs small (s x f) @ (f x s) products on one thread: no need to limit it then
         small = size * size * self.data.shape[1] <= _SINGLE_THREAD_GEMM
         for _ in map_blocks(chunk, range(0, g, step), threads, limit_blas=not small):
             pass
