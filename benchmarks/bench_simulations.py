@@ -28,7 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import yaml  # noqa: E402
 
-from mapeval import baselines, simulate  # noqa: E402
+from mapreprod.simulations import baselines, simulate  # noqa: E402
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "config", "config.yaml")
 

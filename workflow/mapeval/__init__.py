@@ -9,7 +9,7 @@ mirrors copairs' names and columns so that code can switch without rewriting:
 
 from . import multilabel
 from .average_precision import average_precision
-from .map import ap_p_values, mean_average_precision, paper_columns, percent_retrieved
+from .map import ap_p_values, mean_average_precision, percent_retrieved
 from .nulls import benjamini_hochberg, null_distributions
 from .reference import assign_reference_index
 
@@ -21,6 +21,5 @@ __all__ = [
     "mean_average_precision",
     "multilabel",
     "null_distributions",
-    "paper_columns",
     "percent_retrieved",
 ]

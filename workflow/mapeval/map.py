@@ -138,16 +138,6 @@ def ap_p_values(
     return out
 
 
-def paper_columns(map_scores: pd.DataFrame) -> pd.DataFrame:
-    """The authors' ``calculate_map`` wrapper columns: ``mAP``, ``p < 0.05`` (from the corrected
-    p-value) and ``-log10(mAP p-value)`` = -log10(max(corrected p, machine epsilon))."""
-    out = map_scores.rename(
-        columns={"mean_average_precision": "mAP", "below_corrected_p": "p < 0.05"}
-    )
-    out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["corrected_p_value"], EPS))
-    return out
-
-
 def percent_retrieved(significant: pd.Series | np.ndarray) -> float:
     """Share of units called significant (SPEC §0 'percent retrieved'), in [0, 1]."""
     values = np.asarray(significant, dtype=bool)

@@ -3,17 +3,8 @@
 # against cutting (or EMPTY) controls, and CERES; Fig 3D/S6C: channels and compartments dropped
 # or used alone; Fig 3E/3F: consistency of guides targeting the same gene. With
 # cellhealth.synthetic the same rules run on generated plates (resources/cellhealth_synthetic/).
-FIGURES["cellhealth"] = [
-    "fig3a",
-    "fig3b",
-    "fig3c",
-    "fig3d",
-    "fig3e",
-    "fig3f",
-    "figS6a",
-    "figS6b",
-    "figS6c",
-]
+# Figure ids of this part, from the registry (workflow/mapreprod/figures.tsv).
+CELLHEALTH_FIGURES = figure_ids("cellhealth")
 
 CELLHEALTH = config["cellhealth"]
 CELLHEALTH_PLATES = [f"SQ000146{i}" for i in range(10, 19)]
@@ -192,9 +183,9 @@ rule cellhealth_figures:
         **CELLHEALTH_TABLES,
         **CELLHEALTH_CERES,
     output:
-        png=expand("results/figures/{fig}.png", fig=FIGURES["cellhealth"]),
-        pdf=expand("results/figures/{fig}.pdf", fig=FIGURES["cellhealth"]),
-        table=expand("results/tables/{fig}.csv", fig=FIGURES["cellhealth"]),
+        png=expand("results/figures/{fig}.png", fig=CELLHEALTH_FIGURES),
+        pdf=expand("results/figures/{fig}.pdf", fig=CELLHEALTH_FIGURES),
+        table=expand("results/tables/{fig}.csv", fig=CELLHEALTH_FIGURES),
     log:
         "logs/cellhealth/cellhealth_figures.log",
     conda:
@@ -204,7 +195,7 @@ rule cellhealth_figures:
         mem_mb=2000,
         runtime=20,
     params:
-        figures=FIGURES["cellhealth"],
+        figures=CELLHEALTH_FIGURES,
         seed=CELLHEALTH["seed"],
     script:
         "../scripts/cellhealth_figures.py"

@@ -1,19 +1,45 @@
+from pathlib import Path
+
 from snakemake.utils import validate
 
-# The config is validated (and defaults filled in) before anything is planned.
+# The config is validated (and defaults filled in) before anything is planned. The schema is
+# split per dataset (workflow/schemas/*.schema.yaml, joined by $ref).
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Rule scripts import the `mapeval` package of this repository: Snakemake puts a script's folder
-# on sys.path, and workflow/scripts/mapeval links to workflow/mapeval, so this works in the calling
-# environment, in conda environments (--sdm conda) and in cluster jobs alike.
+# Rule scripts import the installed packages `mapeval` (engine) and `mapreprod` (the paper's
+# code); `pip install -e .` installs both from this checkout. A stale or foreign install would
+# run other code silently, so planning stops if they come from anywhere else.
+import mapeval
+import mapreprod
+from mapreprod import registry
 
-# Figures produced by each part of the workflow; each id gives
-# results/figures/<id>.png, results/figures/<id>.pdf and results/tables/<id>.csv.
-FIGURES = {}
+
+def _check_packages_from_checkout():
+    here = (Path(workflow.basedir) / "workflow").resolve()
+    for module in (mapeval, mapreprod):
+        origin = Path(module.__file__).resolve().parent
+        if origin.parent != here:
+            raise WorkflowError(
+                f"The Python package {module.__name__!r} is imported from {origin}, not from this "
+                f"checkout ({here / module.__name__}). Install this checkout's packages with "
+                f"`pip install -e {Path(workflow.basedir).resolve()}` in the environment that runs "
+                "Snakemake (or uninstall the other copy)."
+            )
+
+
+_check_packages_from_checkout()
+
+# The figure registry (workflow/mapreprod/figures.tsv): id, dataset, paper figure, rule, caption.
+FIGURE_REGISTRY = registry.figures()
 
 
 wildcard_constraints:
     figure=r"[A-Za-z0-9_]+",
+
+
+def figure_ids(dataset):
+    """Registered figure ids of one dataset (simulations, or a name of config['datasets'])."""
+    return registry.figure_ids(dataset)
 
 
 def figure_targets(figure_ids):
@@ -29,12 +55,38 @@ def figure_targets(figure_ids):
     ]
 
 
+# Figures a dataset's rule file turns off for this config (e.g. nELISA's Fig 4B/4D need both
+# assays); dataset -> set of ids.
+FIGURES_OFF = {}
+
+
+def active_figures(dataset):
+    """Registered figure ids of a dataset that this config draws."""
+    return [f for f in figure_ids(dataset) if f not in FIGURES_OFF.get(dataset, set())]
+
+
 def all_targets():
     """Every output of the configured run: the simulation figures, the figures of each
     real dataset listed in config['datasets'], and the reproduction summary."""
     parts = ["simulations", *config["datasets"]]
-    figures = [path for part in parts for path in figure_targets(FIGURES.get(part, []))]
+    figures = [path for part in parts for path in figure_targets(active_figures(part))]
     return figures + ["results/reproduction.csv", "results/reproduction.md"]
+
+
+def figure_outputs(figure):
+    """Named outputs of the rule that draws one figure: png (in the report, captioned from
+    the registry), pdf and the source table. ``figure`` may be a literal id or "{figure}"."""
+    return {
+        "png": report(
+            f"results/figures/{figure}.png",
+            caption="../report/caption.rst",
+            category=_report_category,
+            subcategory=_report_subcategory,
+            labels=_report_labels,
+        ),
+        "pdf": f"results/figures/{figure}.pdf",
+        "table": f"results/tables/{figure}.csv",
+    }
 
 
 def reproduction_inputs():

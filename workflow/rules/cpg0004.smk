@@ -2,7 +2,6 @@
 # retrieved against same-plate DMSO wells? Fig S7C: are compounds annotated with the same target
 # gene similar (consensus profiles, multilabel mAP)? With cpg0004.synthetic the same rules run on
 # generated profiles with planted signal (resources/cpg0004_synthetic/).
-FIGURES["cpg0004"] = ["figS7a", "figS7c"]
 
 CPG0004 = config["cpg0004"]
 CPG0004_LABEL_FILES = {

@@ -1,5 +1,5 @@
 # Rules: download every input file listed in the manifest (config data.manifest), verified
-# against its published size and sha256 (mapeval.download). Files already under resources/ are
+# against its published size and sha256 (mapreprod.download). Files already under resources/ are
 # not fetched again; put a file there yourself, or set data.mirror, to work offline.
 import re
 import sys
@@ -9,7 +9,7 @@ import pandas as pd
 
 # The manifest is validated by the package's own reader (workflow/mapeval/download.py).
 sys.path.insert(0, str(Path(workflow.current_basedir).parent))
-from mapeval.download import read_manifest
+from mapreprod.download import read_manifest
 
 # A relative manifest path is read from the working directory, else from the workflow's own
 # folder (so `snakemake -d elsewhere` still finds the bundled config/manifest.tsv).

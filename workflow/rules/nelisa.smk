@@ -6,7 +6,8 @@ NELISA = config["nelisa"]
 NELISA_ASSAYS = [a for a in ("cellpainting", "nelisa") if a in NELISA["assays"]]
 NELISA_BOTH = len(NELISA_ASSAYS) == 2
 
-FIGURES["nelisa"] = ["fig4a", "fig4c"] + (["fig4b", "fig4d"] if NELISA_BOTH else [])
+# Fig 4B/4D compare the two assays: drawn only when both run.
+FIGURES_OFF["nelisa"] = set() if NELISA_BOTH else {"fig4b", "fig4d"}
 
 
 # Per-assay files of the configured assays, named by assay (inputs of the figure rules).

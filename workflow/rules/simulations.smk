@@ -2,9 +2,8 @@
 # (figure, n_feats) simulates every condition of that figure row and scores it with mAP,
 # mp-value, MMD and k-means; a gather job writes the figure's table, a last job draws it.
 SIMULATIONS = config["simulations"]
-SIMULATION_FIGURES = ["fig2", "figS2", "figS3", "figS4", "figS5", "figS_null"]
-
-FIGURES["simulations"] = SIMULATION_FIGURES
+# Figure ids of this part, from the registry (workflow/mapreprod/figures.tsv).
+SIMULATION_FIGURES = figure_ids("simulations")
 
 # Per-n_feats recall tables of one figure ({{figure}} stays a wildcard).
 SIMULATION_PARTS = expand(

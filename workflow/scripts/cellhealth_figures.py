@@ -6,8 +6,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd  # noqa: E402
 
-from mapeval.plotting import save_figure  # noqa: E402
-from mapeval.plotting.cellhealth import build_figure  # noqa: E402
+from mapreprod.plotting import save_figure  # noqa: E402
+from mapreprod.plotting.cellhealth import build_figure  # noqa: E402
 
 out = snakemake.output  # noqa: F821
 tables = {name: pd.read_csv(path) for name, path in snakemake.input.items()}  # noqa: F821

@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 from pathlib import Path  # noqa: E402
 
-from mapeval.synthetic.cellhealth import make_cellhealth, write_cellhealth  # noqa: E402
+from mapreprod.datasets.cellhealth.standin import make_cellhealth, write_cellhealth  # noqa: E402
 
 design = dict(snakemake.params.design)  # noqa: F821
 design.pop("null_size", None)  # an analysis setting, not a property of the data

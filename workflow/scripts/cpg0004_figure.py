@@ -6,9 +6,9 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapeval.datasets.cpg0004 import figure_table
-from mapeval.plotting import save_figure, set_style
-from mapeval.plotting.scatter_kde import plot_map_scatter_kde
+from mapreprod.datasets.cpg0004.analysis import figure_table
+from mapreprod.plotting import save_figure, set_style
+from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
 
 params = snakemake.params  # noqa: F821
 table = figure_table(pd.read_csv(snakemake.input.map), params.unit)  # noqa: F821

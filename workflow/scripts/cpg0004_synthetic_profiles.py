@@ -6,8 +6,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import os
 
-from mapeval.datasets.cpg0004 import read_repurposing_table
-from mapeval.synthetic.cpg0004 import SyntheticDesign, choose_compounds, generate_profiles
+from mapreprod.datasets.cpg0004.analysis import read_repurposing_table
+from mapreprod.datasets.cpg0004.standin import SyntheticDesign, choose_compounds, generate_profiles
 
 design = SyntheticDesign.from_config(snakemake.params.design)  # noqa: F821
 seed = snakemake.params.seed  # noqa: F821

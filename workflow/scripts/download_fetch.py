@@ -6,7 +6,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
 
-from mapeval.download import fetch  # noqa: E402
+from mapreprod.download import fetch  # noqa: E402
 
 params = snakemake.params  # noqa: F821
 fetch(

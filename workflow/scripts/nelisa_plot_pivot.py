@@ -6,8 +6,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd  # noqa: E402
 
-from mapeval.datasets import nelisa  # noqa: E402
-from mapeval.plotting import save_figure, set_style  # noqa: E402
+from mapreprod.datasets.nelisa import analysis as nelisa  # noqa: E402
+from mapreprod.plotting import save_figure, set_style  # noqa: E402
 
 tables = {a: pd.read_csv(snakemake.input[a]) for a in nelisa.ASSAYS}  # noqa: F821
 wide = nelisa.pivot_assays(tables, snakemake.params.key)  # noqa: F821

@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 
-from mapeval.reproduction import combine, simulation_rows, to_markdown
+from mapreprod.reproduction import combine, simulation_rows, to_markdown
 
 sm = snakemake  # noqa: F821
 tables = [simulation_rows(pd.read_csv(sm.input.fig2), note=sm.params.note)]

@@ -4,9 +4,9 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapeval import simulate
-from mapeval.plotting import save_figure
-from mapeval.plotting.simulation import plot_recall_grid
+from mapreprod.simulations import simulate
+from mapreprod.plotting import save_figure
+from mapreprod.plotting.simulation import plot_recall_grid
 
 figure = snakemake.wildcards.figure  # noqa: F821
 table = pd.read_csv(snakemake.input.table)  # noqa: F821

@@ -9,7 +9,7 @@ import time
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, str(snakemake.threads))  # noqa: F821
 
-from mapeval import simulate  # noqa: E402
+from mapreprod.simulations import simulate  # noqa: E402
 
 sim = snakemake.params.settings  # noqa: F821
 engine = snakemake.params.engine  # noqa: F821

@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 
-from mapeval import simulate
+from mapreprod.simulations import simulate
 
 table = simulate.gather_tables([pd.read_csv(p) for p in snakemake.input.parts])  # noqa: F821
 out = snakemake.output.table  # noqa: F821

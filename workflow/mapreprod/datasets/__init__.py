@@ -1,0 +1,1 @@
+"""One subpackage per dataset, each with the same parts (docs/methods.md, "Dataset contract")."""

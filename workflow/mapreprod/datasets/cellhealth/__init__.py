@@ -1,0 +1,1 @@
+"""cellhealth dataset (see docs/methods.md)."""

@@ -1,0 +1,366 @@
+"""A small Cell Health-shaped dataset with planted signal, for offline runs and tests (SPEC §3).
+
+The real plates (``{plate}_augmented.csv.gz`` from broadinstitute/cell-health) cannot be fetched
+here. :func:`make_cellhealth` builds nine 384-well plates with the real schema instead:
+
+* the metadata columns of the real augmented files (``Image_Metadata_Plate``,
+  ``Image_Metadata_Well``, ``Metadata_WellRow``, ``Metadata_WellCol``, ``Metadata_gene_name``,
+  ``Metadata_pert_name``, ``Metadata_broad_sample``, ``Metadata_cell_line``);
+* real CellProfiler feature names (sampled from plate SQ00014613's 1,781 features) covering every
+  compartment x feature type x channel, so the channel and compartment analyses have features;
+* per cell line one plate map shared by its three plates (as DEPENDENCIES1_<line>): each guide in
+  2 wells, cutting controls (Chr2, Luc, LacZ guides), positive-control guides with 4 wells a plate
+  (excluded by the "exactly 6 replicates" rule), the remaining wells EMPTY;
+* features that exercise every feature-selection step (a constant, one with a NaN, blocklisted,
+  Costes, a near-duplicate);
+* planted biology per cell line, recorded in ``truth``: genes whose two guides share an effect
+  ("consistent"), genes whose guides have unrelated effects ("inconsistent"), genes with a shared
+  effect on Mito features only ("mito"), and inactive genes; plus plate, well-position and
+  cell-line offsets, and raw feature scales as different as CellProfiler's;
+* a CERES table ("SYMBOL (ENTREZ)" columns) and DepMap sample info in which active genes are
+  more essential.
+
+:func:`write_cellhealth` writes it in the layout the workflow reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mapreprod.datasets.cellhealth.analysis import CELL_LINES, PLATE_CELL_LINE
+
+#: Real CellProfiler features of Cell Health plate SQ00014613: for every compartment and feature
+#: type, six AreaShape features, otherwise one (Correlation) or two features per channel.
+REGULAR_FEATURES: tuple[str, ...] = (
+    "Cells_AreaShape_MedianRadius", "Cells_AreaShape_Zernike_5_3", "Cells_AreaShape_Zernike_3_3",
+    "Cells_AreaShape_MinorAxisLength", "Cells_AreaShape_Center_X", "Cells_AreaShape_Zernike_7_5",
+    "Cells_Correlation_Overlap_DNA_Mito", "Cells_Correlation_K_RNA_AGP",
+    "Cells_Correlation_K_Mito_ER", "Cells_Correlation_Overlap_RNA_AGP",
+    "Cells_Correlation_K_RNA_ER", "Cells_Granularity_3_RNA", "Cells_Granularity_2_RNA",
+    "Cells_Granularity_8_Mito", "Cells_Granularity_14_Mito", "Cells_Granularity_10_AGP",
+    "Cells_Granularity_4_AGP", "Cells_Granularity_2_ER", "Cells_Granularity_6_ER",
+    "Cells_Intensity_MinIntensityEdge_DNA", "Cells_Intensity_UpperQuartileIntensity_DNA",
+    "Cells_Intensity_LowerQuartileIntensity_RNA", "Cells_Intensity_IntegratedIntensity_RNA",
+    "Cells_Intensity_MeanIntensity_Mito", "Cells_Intensity_IntegratedIntensityEdge_Mito",
+    "Cells_Intensity_MeanIntensityEdge_AGP", "Cells_Intensity_MassDisplacement_AGP",
+    "Cells_Intensity_IntegratedIntensityEdge_ER", "Cells_Intensity_MaxIntensityEdge_ER",
+    "Cells_RadialDistribution_FracAtD_DNA_2of4", "Cells_RadialDistribution_FracAtD_DNA_1of4",
+    "Cells_RadialDistribution_MeanFrac_RNA_4of4", "Cells_RadialDistribution_MeanFrac_RNA_2of4",
+    "Cells_RadialDistribution_RadialCV_Mito_2of4", "Cells_RadialDistribution_MeanFrac_Mito_3of4",
+    "Cells_RadialDistribution_MeanFrac_AGP_2of4", "Cells_RadialDistribution_RadialCV_AGP_4of4",
+    "Cells_RadialDistribution_RadialCV_ER_3of4", "Cells_RadialDistribution_MeanFrac_ER_1of4",
+    "Cells_Texture_SumVariance_DNA_5_0", "Cells_Texture_InverseDifferenceMoment_DNA_10_0",
+    "Cells_Texture_InverseDifferenceMoment_RNA_5_0",
+    "Cells_Texture_InverseDifferenceMoment_RNA_20_0", "Cells_Texture_SumEntropy_Mito_5_0",
+    "Cells_Texture_Contrast_Mito_5_0", "Cells_Texture_InverseDifferenceMoment_AGP_5_0",
+    "Cells_Texture_SumEntropy_AGP_5_0", "Cells_Texture_DifferenceVariance_ER_20_0",
+    "Cells_Texture_Entropy_ER_10_0", "Cytoplasm_AreaShape_Zernike_6_2",
+    "Cytoplasm_AreaShape_Zernike_9_1", "Cytoplasm_AreaShape_Zernike_2_0",
+    "Cytoplasm_AreaShape_Zernike_4_2", "Cytoplasm_AreaShape_Compactness",
+    "Cytoplasm_AreaShape_Zernike_8_4", "Cytoplasm_Correlation_K_RNA_DNA",
+     "Cytoplasm_Correlation_K_Mito_DNA",
+    "Cytoplasm_Correlation_K_AGP_ER", "Cytoplasm_Correlation_Overlap_DNA_ER",
+    "Cytoplasm_Granularity_15_RNA", "Cytoplasm_Granularity_9_RNA", "Cytoplasm_Granularity_13_Mito",
+    "Cytoplasm_Granularity_9_Mito", "Cytoplasm_Granularity_10_AGP", "Cytoplasm_Granularity_3_AGP",
+    "Cytoplasm_Granularity_7_ER", "Cytoplasm_Granularity_15_ER",
+    "Cytoplasm_Intensity_MassDisplacement_DNA", "Cytoplasm_Intensity_MinIntensity_DNA",
+    "Cytoplasm_Intensity_StdIntensity_RNA", "Cytoplasm_Intensity_MinIntensity_RNA",
+    "Cytoplasm_Intensity_MinIntensityEdge_Mito",
+    "Cytoplasm_Intensity_IntegratedIntensityEdge_Mito", "Cytoplasm_Intensity_MeanIntensity_AGP",
+    "Cytoplasm_Intensity_LowerQuartileIntensity_AGP", "Cytoplasm_Intensity_MaxIntensity_ER",
+    "Cytoplasm_Intensity_StdIntensity_ER", "Cytoplasm_RadialDistribution_MeanFrac_DNA_4of4",
+    "Cytoplasm_RadialDistribution_FracAtD_DNA_3of4",
+    "Cytoplasm_RadialDistribution_MeanFrac_RNA_3of4",
+    "Cytoplasm_RadialDistribution_FracAtD_RNA_1of4",
+    "Cytoplasm_RadialDistribution_RadialCV_Mito_3of4",
+    "Cytoplasm_RadialDistribution_FracAtD_Mito_3of4",
+    "Cytoplasm_RadialDistribution_FracAtD_AGP_1of4",
+    "Cytoplasm_RadialDistribution_MeanFrac_AGP_4of4",
+    "Cytoplasm_RadialDistribution_RadialCV_ER_2of4",
+    "Cytoplasm_RadialDistribution_FracAtD_ER_4of4", "Cytoplasm_Texture_SumVariance_DNA_20_0",
+    "Cytoplasm_Texture_InverseDifferenceMoment_DNA_10_0", "Cytoplasm_Texture_Variance_RNA_10_0",
+    "Cytoplasm_Texture_SumAverage_RNA_20_0", "Cytoplasm_Texture_InfoMeas2_Mito_5_0",
+    "Cytoplasm_Texture_DifferenceVariance_Mito_5_0", "Cytoplasm_Texture_Gabor_AGP_5",
+    "Cytoplasm_Texture_InfoMeas2_AGP_5_0", "Cytoplasm_Texture_Entropy_ER_5_0",
+    "Cytoplasm_Texture_SumVariance_ER_5_0", "Nuclei_AreaShape_Zernike_2_0",
+    "Nuclei_AreaShape_Center_Y", "Nuclei_AreaShape_MajorAxisLength",
+    "Nuclei_AreaShape_Zernike_8_8", "Nuclei_AreaShape_Zernike_3_1", "Nuclei_AreaShape_Zernike_9_9",
+    "Nuclei_Correlation_Overlap_DNA_RNA", "Nuclei_Correlation_Correlation_DNA_RNA",
+    "Nuclei_Correlation_K_Mito_AGP", "Nuclei_Correlation_Overlap_ER_AGP",
+    "Nuclei_Correlation_Overlap_DNA_ER", "Nuclei_Granularity_1_DNA", "Nuclei_Granularity_16_DNA",
+    "Nuclei_Granularity_1_RNA", "Nuclei_Granularity_13_RNA", "Nuclei_Granularity_16_Mito",
+    "Nuclei_Granularity_11_Mito", "Nuclei_Granularity_5_AGP", "Nuclei_Granularity_9_AGP",
+    "Nuclei_Granularity_8_ER", "Nuclei_Granularity_7_ER",
+    "Nuclei_Intensity_IntegratedIntensity_DNA", "Nuclei_Intensity_UpperQuartileIntensity_DNA",
+    "Nuclei_Intensity_StdIntensity_RNA", "Nuclei_Intensity_UpperQuartileIntensity_RNA",
+    "Nuclei_Intensity_UpperQuartileIntensity_Mito", "Nuclei_Intensity_StdIntensity_Mito",
+    "Nuclei_Intensity_StdIntensityEdge_AGP", "Nuclei_Intensity_IntegratedIntensity_AGP",
+    "Nuclei_Intensity_StdIntensity_ER", "Nuclei_Intensity_StdIntensityEdge_ER",
+    "Nuclei_RadialDistribution_FracAtD_DNA_4of4", "Nuclei_RadialDistribution_FracAtD_DNA_2of4",
+    "Nuclei_RadialDistribution_RadialCV_RNA_3of4", "Nuclei_RadialDistribution_MeanFrac_RNA_1of4",
+    "Nuclei_RadialDistribution_RadialCV_Mito_2of4", "Nuclei_RadialDistribution_MeanFrac_Mito_1of4",
+    "Nuclei_RadialDistribution_FracAtD_AGP_4of4", "Nuclei_RadialDistribution_MeanFrac_AGP_2of4",
+    "Nuclei_RadialDistribution_RadialCV_ER_4of4", "Nuclei_RadialDistribution_RadialCV_ER_2of4",
+    "Nuclei_Texture_Variance_DNA_20_0", "Nuclei_Texture_SumVariance_DNA_20_0",
+    "Nuclei_Texture_Entropy_RNA_5_0", "Nuclei_Texture_InfoMeas1_RNA_20_0",
+    "Nuclei_Texture_Gabor_Mito_10", "Nuclei_Texture_Correlation_Mito_10_0",
+    "Nuclei_Texture_InverseDifferenceMoment_AGP_20_0",
+    "Nuclei_Texture_AngularSecondMoment_AGP_20_0", "Nuclei_Texture_SumAverage_ER_10_0",
+    "Nuclei_Texture_Correlation_ER_20_0",
+)
+#: Real features with a role in feature selection: name -> what the generator makes of them.
+SPECIAL_FEATURES: dict[str, str] = {
+    "Cells_Number_Object_Number": "constant",  # frequency filter (1.2.2 "variance_threshold")
+    "Cells_Location_Center_X": "missing",  # drop_na_columns (na_cutoff 0)
+    "Nuclei_Correlation_Manders_AGP_DNA": "noise",  # blocklist
+    "Nuclei_Correlation_RWC_DNA_ER": "noise",  # blocklist
+    "Cells_Correlation_Costes_AGP_DNA": "noise",  # dropped by name (costes)
+    "Cytoplasm_Correlation_Costes_ER_Mito": "noise",  # dropped by name (costes)
+    "Nuclei_Location_Center_Y": "duplicate",  # correlation_threshold (copy of Nuclei_AreaShape_Center_Y)
+}
+DUPLICATED_FEATURE = "Nuclei_AreaShape_Center_Y"
+#: Genes of the Cell Health plate maps (guides <gene>-1, <gene>-2); more are named GENE<i>.
+GENES: tuple[str, ...] = (
+    "AKT1", "ATF4", "ARID1B", "ATP50", "AURKB", "BCL2", "BCL2L2", "BRAF", "BRCA1", "BRD4",
+    "CCND1", "CCNE1", "CDK2", "CDK4", "CHEK2", "COX5B", "CSNK1A1", "CTNNB1", "DOT1L", "EGFR",
+    "EGLN1", "ERBB2", "ERBB3", "EZH2", "GLS", "GPX4", "HIF1a", "ITGAV", "JAK3", "KIF11", "KRAS",
+    "MAPK1", "MCL1", "MTOR", "MYC", "PIK3CA", "PRDX1", "PTK2", "RAC1", "RAF1", "RHOA", "SDHB",
+    "SLC2A1", "SMARCB1", "STAT3", "SUZ12", "TXN", "XBP", "YAP1",
+)
+#: Cutting controls (guide, wells per plate) and positive controls with 4 wells per plate.
+CUTTING_CONTROLS: tuple[tuple[str, str, int], ...] = (
+    *((f"Chr2-{i}", "Chr2", 4) for i in range(1, 7)),
+    # never 2 wells a plate: a control guide with 6 wells would count as a guide (SPEC §3.3)
+    ("Luc-1", "Luc", 3), ("Luc-2", "Luc", 3), ("LacZ-2", "LacZ", 4), ("LacZ-3", "LacZ", 4),
+)
+POSITIVE_CONTROLS: tuple[tuple[str, str, int], ...] = (
+    ("PSMA1-1", "PSMA1", 4), ("PSMA1-2", "PSMA1", 4), ("POLR2D-1", "POLR2D", 4),
+    ("POLR2D-2", "POLR2D", 4),
+)
+ROWS = "ABCDEFGHIJKLMNOP"
+N_COLS = 24
+#: Share of genes per planted category (the rest are inactive).
+CATEGORY_SHARES: dict[str, float] = {"consistent": 0.5, "inconsistent": 0.15, "mito": 0.1}
+DEPMAP_IDS: dict[str, str] = {"A549": "ACH-000681", "ES2": "ACH-000269", "HCC44": "ACH-000392",
+                              "HELA": "ACH-001086", "MCF7": "ACH-000019"}
+
+
+@dataclass
+class SyntheticCellHealth:
+    """The synthetic dataset: ``plates`` (plate -> augmented table), ``ceres``,
+    ``sample_info`` and ``truth`` (one row per guide x cell line: category, active, consistent,
+    mito_only)."""
+
+    plates: dict[str, pd.DataFrame]
+    ceres: pd.DataFrame
+    sample_info: pd.DataFrame
+    truth: pd.DataFrame
+
+
+def feature_names(n_features: int) -> list[str]:
+    """``n_features`` real names: every special feature, then regular features taken round-robin
+    over the compartment x feature type groups so that every group is represented."""
+    n_regular = n_features - len(SPECIAL_FEATURES)
+    if not 40 <= n_features <= len(REGULAR_FEATURES) + len(SPECIAL_FEATURES):
+        raise ValueError(f"cellhealth.synthetic_data.n_features must be in [40, "
+                         f"{len(REGULAR_FEATURES) + len(SPECIAL_FEATURES)}], got {n_features}")
+    groups: dict[str, list[str]] = {}
+    for name in REGULAR_FEATURES:
+        groups.setdefault("_".join(name.split("_")[:2]), []).append(name)
+    chosen: list[str] = []
+    depth = 0
+    while len(chosen) < n_regular:
+        for members in groups.values():
+            if depth < len(members) and len(chosen) < n_regular:
+                chosen.append(members[depth])
+        depth += 1
+    if DUPLICATED_FEATURE not in chosen:
+        chosen[-1] = DUPLICATED_FEATURE
+    return chosen + list(SPECIAL_FEATURES)
+
+
+def _plate_map(cell_line: str, guides: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """One 384-well plate map: each guide in 2 random wells, then controls, the rest EMPTY."""
+    wells = [(r, c) for r in ROWS for c in range(1, N_COLS + 1)]
+    order = rng.permutation(len(wells))
+    entries: list[tuple[str, str]] = []
+    for pert, gene in zip(guides["Metadata_pert_name"], guides["Metadata_gene_name"]):
+        entries += [(pert, gene)] * 2
+    for pert, gene, n in (*CUTTING_CONTROLS, *POSITIVE_CONTROLS):
+        entries += [(pert, gene)] * n
+    if len(entries) > len(wells) - 16:
+        raise ValueError(f"cellhealth.synthetic_data.n_guides too large: {len(entries)} "
+                         "perturbation wells leave fewer than 16 EMPTY wells on a 384-well plate")
+    entries += [("EMPTY", "EMPTY")] * (len(wells) - len(entries))
+    rows = []
+    for (pert, gene), k in zip(entries, order):
+        r, c = wells[k]
+        rows.append((r, c, f"{r}{c:02d}", gene, pert))
+    pm = pd.DataFrame(rows, columns=["Metadata_WellRow", "Metadata_WellCol", "Image_Metadata_Well",
+                                     "Metadata_gene_name", "Metadata_pert_name"])
+    codes = {p: f"BRDN{1000000 + i:010d}" for i, p in enumerate(sorted(pm["Metadata_pert_name"].unique()))}
+    # about half the guides carry a Broad sample id, the others NaN (as in the real maps)
+    pm["Metadata_broad_sample"] = [
+        codes[p] if (p != "EMPTY" and int(codes[p][-1]) % 2 == 0) else np.nan
+        for p in pm["Metadata_pert_name"]
+    ]
+    pm["Metadata_cell_line"] = cell_line
+    return pm.sort_values(["Metadata_WellRow", "Metadata_WellCol"]).reset_index(drop=True)
+
+
+def _categories(n_genes: int, rng: np.random.Generator) -> np.ndarray:
+    counts = {k: int(round(share * n_genes)) for k, share in CATEGORY_SHARES.items()}
+    labels = [k for k, n in counts.items() for _ in range(n)]
+    labels += ["inactive"] * (n_genes - len(labels))
+    return rng.permutation(np.array(labels, dtype=object))
+
+
+def make_cellhealth(
+    seed: int = 0,
+    n_guides: int = 60,
+    n_features: int = 120,
+    effect_size: float = 0.8,
+    mito_effect_size: float = 1.5,
+    noise: float = 1.0,
+    plate_effect: float = 0.5,
+    well_effect: float = 0.4,
+    cell_line_effect: float = 1.0,
+) -> SyntheticCellHealth:
+    """Nine Cell Health-shaped plates with planted activity, consistency and a Mito-only signal.
+
+    Parameters
+    ----------
+    seed : seed of every random draw.
+    n_guides : guides with 6 replicates per cell line (even: two guides per gene).
+    n_features : CellProfiler features (40 to 155), including the special ones.
+    effect_size : per-feature SD of a guide's effect, in units of the well noise SD.
+    mito_effect_size : the same for the Mito-only genes (only the features naming Mito).
+    noise, plate_effect, well_effect, cell_line_effect : SDs of the well noise, the per-plate
+        offset, the per-well-position offset (shared by the plates of a cell line) and the
+        per-cell-line offset, in the same units.
+
+    Returns
+    -------
+    SyntheticCellHealth
+    """
+    if n_guides < 4 or n_guides % 2:
+        raise ValueError(f"cellhealth.synthetic_data.n_guides must be even and >= 4, got {n_guides}")
+    rng = np.random.default_rng(seed)
+    names = feature_names(n_features)
+    regular = [f for f in names if f not in SPECIAL_FEATURES]
+    n_reg = len(regular)
+    mito = np.array(["Mito" in f for f in regular])
+    n_genes = n_guides // 2
+    genes = list(GENES[:n_genes]) + [f"GENE{i}" for i in range(n_genes - len(GENES))]
+    guides = pd.DataFrame(
+        [(f"{g}-{k}", g) for g in genes for k in (1, 2)],
+        columns=["Metadata_pert_name", "Metadata_gene_name"],
+    )
+    # raw CellProfiler scales: locations and spreads spanning orders of magnitude
+    loc = rng.uniform(0.0, 200.0, n_reg)
+    scale = np.exp(rng.uniform(np.log(0.01), np.log(50.0), n_reg))
+
+    plates: dict[str, pd.DataFrame] = {}
+    truth_rows = []
+    positive_effects = {p: rng.normal(0, effect_size, n_reg) for p, _, _ in POSITIVE_CONTROLS}
+    for cell in CELL_LINES:
+        cats = dict(zip(genes, _categories(n_genes, rng)))
+        effects: dict[str, np.ndarray] = dict(positive_effects)
+        for gene in genes:
+            shared = rng.normal(0, effect_size, n_reg)
+            mito_shared = np.where(mito, rng.normal(0, mito_effect_size, n_reg), 0.0)
+            for k in (1, 2):
+                pert = f"{gene}-{k}"
+                cat = cats[gene]
+                if cat == "consistent":
+                    eff = shared + rng.normal(0, 0.2 * effect_size, n_reg)
+                elif cat == "inconsistent":
+                    eff = rng.normal(0, effect_size, n_reg)
+                elif cat == "mito":
+                    eff = mito_shared
+                else:
+                    eff = np.zeros(n_reg)
+                effects[pert] = eff
+                truth_rows.append((pert, gene, cell, cat, cat != "inactive",
+                                   cat in ("consistent", "mito"), cat == "mito"))
+        cell_offset = rng.normal(0, cell_line_effect, n_reg)
+        plate_map = _plate_map(cell, guides, rng)
+        well_offset = rng.normal(0, well_effect, (len(plate_map), n_reg))
+        for plate in [p for p, c in PLATE_CELL_LINE.items() if c == cell]:
+            offset = rng.normal(0, plate_effect, n_reg)
+            z = rng.normal(0, noise, (len(plate_map), n_reg)) + cell_offset + offset + well_offset
+            z += np.stack([effects.get(p, np.zeros(n_reg)) for p in plate_map["Metadata_pert_name"]])
+            feats = pd.DataFrame(loc + scale * z, columns=regular)
+            for name, role in SPECIAL_FEATURES.items():
+                if role == "constant":
+                    feats[name] = 1.0
+                elif role == "missing":
+                    col = rng.normal(100.0, 10.0, len(plate_map))
+                    if plate == "SQ00014610":
+                        col[0] = np.nan
+                    feats[name] = col
+                elif role == "duplicate":
+                    if DUPLICATED_FEATURE in feats:
+                        base = feats[DUPLICATED_FEATURE].to_numpy()
+                        feats[name] = base + rng.normal(0, 1e-3 * base.std(), len(base))
+                    else:
+                        feats[name] = rng.normal(0, 1, len(plate_map))
+                else:
+                    feats[name] = rng.normal(0.5, 0.1, len(plate_map))
+            meta = plate_map.copy()
+            meta.insert(0, "Image_Metadata_Plate", plate)
+            table = pd.concat([meta, feats[names]], axis=1)
+            first = ["Metadata_WellRow", "Metadata_WellCol", "Metadata_gene_name",
+                     "Metadata_pert_name", "Metadata_broad_sample", "Metadata_cell_line",
+                     "Image_Metadata_Plate", "Image_Metadata_Well"]
+            plates[plate] = table[first + names]
+    truth = pd.DataFrame(truth_rows, columns=["Metadata_pert_name", "Metadata_gene_name",
+                                              "Cell type", "category", "active", "consistent",
+                                              "mito_only"])
+    ceres, sample_info = _ceres(truth, genes, rng)
+    return SyntheticCellHealth(plates=plates, ceres=ceres, sample_info=sample_info, truth=truth)
+
+
+def _ceres(truth: pd.DataFrame, genes: list[str], rng: np.random.Generator):
+    """DepMap-like CERES table ("SYMBOL (ENTREZ)" columns, one row per cell line) in which genes
+    active in a cell line are more essential there, and the matching sample info."""
+    symbols = [g.upper() for g in genes] + [f"OTHER{i}" for i in range(10)]
+    columns = [f"{s} ({10000 + i})" for i, s in enumerate(symbols)]
+    active = truth.groupby(["Cell type", "Metadata_gene_name"])["active"].any()
+    rows = []
+    for line, depmap_id in DEPMAP_IDS.items():
+        values = rng.normal(-0.1, 0.15, len(symbols))
+        if line in CELL_LINES:
+            for i, g in enumerate(genes):
+                if active.get((line, g), False):
+                    values[i] -= 0.8
+        rows.append([depmap_id, *values])
+    ceres = pd.DataFrame(rows, columns=["DepMap_ID", *columns])
+    info = pd.DataFrame({
+        "DepMap_ID": list(DEPMAP_IDS.values()),
+        "cell_line_name": list(DEPMAP_IDS),
+        "stripped_cell_line_name": list(DEPMAP_IDS),
+        "lineage": ["lung", "ovary", "lung", "cervix", "breast"],
+    })
+    return ceres, info
+
+
+def write_cellhealth(data: SyntheticCellHealth, folder: str | os.PathLike) -> dict[str, Path]:
+    """Write ``{plate}_augmented.csv.gz`` (9), ``ceres.csv``, ``depmap_sample_info.csv`` and
+    ``truth.csv`` into ``folder``; returns the written paths by name."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for plate, table in data.plates.items():
+        paths[plate] = folder / f"{plate}_augmented.csv.gz"
+        table.to_csv(paths[plate], index=False, compression="gzip")
+    for name, table in (("ceres", data.ceres), ("depmap_sample_info", data.sample_info),
+                        ("truth", data.truth)):
+        paths[name] = folder / f"{name}.csv"
+        table.to_csv(paths[name], index=False)
+    return paths

@@ -1,0 +1,1 @@
+"""cpg0004 dataset (see docs/methods.md)."""

@@ -1,0 +1,1 @@
+"""nelisa dataset (see docs/methods.md)."""

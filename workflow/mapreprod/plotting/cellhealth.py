@@ -1,0 +1,306 @@
+"""Cell Health figures (Fig 3A-F, S6A-C; SPEC §3, §9).
+
+Fig 3A/3B/3E reuse the generic scatter + KDE and Fig 3D/S6C the pivot scatter of
+:mod:`mapreprod.plotting.scatter_kde`; the figure types only Cell Health has live here: faceted
+replicate-level AP strips (3C, 3F), the cutting-vs-EMPTY comparison (S6A) and the CERES scatter
+(S6B). :func:`build_figure` turns the analysis tables into (figure, source table) for an id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mapreprod.datasets.cellhealth import analysis as ch
+
+from .scatter_kde import (
+    SIGNIFICANCE_MARKERS,
+    legend_marker,
+    percent_retrieved,
+    plot_map_scatter_kde,
+    plot_pivot_scatter,
+    significance_keys,
+)
+from .style import PALETTES, set_style
+
+CELL_TYPE = "Cell type"
+NEG_LOG_THRESHOLD = float(-np.log10(0.05))
+FIGURE_IDS = ("fig3a", "fig3b", "fig3c", "fig3d", "fig3e", "fig3f", "figS6a", "figS6b", "figS6c")
+
+__all__ = [
+    "FIGURE_IDS",
+    "build_figure",
+    "plot_activity",
+    "plot_ap_facets",
+    "plot_ceres",
+    "plot_control_comparison",
+    "plot_drop_exclusive",
+    "plot_plate_well",
+]
+
+
+def _cell_palette() -> dict[str, str]:
+    return dict(PALETTES["cell_line"])
+
+
+def _drop_legend(ax) -> None:
+    legend = ax.get_legend()
+    if legend is not None:
+        legend.remove()
+
+
+def plot_plate_well(table: pd.DataFrame) -> Figure:
+    """Fig 3A: rows = preprocessing, columns = plate/well task, scatter + KDE per cell line."""
+    preps = [p for p in ch.PREPROCESSINGS.values() if p in set(table["Preprocessing"])]
+    modes = list(ch.PLATE_WELL_MODES)
+    fig, axes = plt.subplots(len(preps), len(modes), figsize=(4.2 * len(modes), 4.6 * len(preps)),
+                             squeeze=False)
+    for i, prep in enumerate(preps):
+        for j, mode in enumerate(modes):
+            ax = axes[i, j]
+            part = table.loc[(table["Preprocessing"] == prep) & (table["mode"] == mode)]
+            plot_map_scatter_kde(
+                part, ax, hue=CELL_TYPE, hue_order=list(ch.CELL_LINES), palette=_cell_palette(),
+                markers_from="markers", title=f"{prep}\n{mode}",
+                ylabel="-log10(mAP p-value)\n(Stouffer over plate pairs)" if j == 0 else "",
+            )
+            if j < len(modes) - 1:
+                _drop_legend(ax)
+    fig.subplots_adjust(hspace=0.55, wspace=0.25)
+    return fig
+
+
+def plot_activity(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Fig 3B (and 3E): one scatter + KDE panel, hue = cell line, marker from ``markers``."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    plot_map_scatter_kde(table, ax, hue=CELL_TYPE, hue_order=list(ch.CELL_LINES),
+                         palette=_cell_palette(), markers_from="markers", title=title)
+    return fig
+
+
+def plot_ap_facets(
+    table: pd.DataFrame,
+    facet: str,
+    order: Sequence[str] | None = None,
+    ncol: int = 5,
+    seed: int = 0,
+    jitter: float = 0.08,
+) -> Figure:
+    """Fig 3C/3F: one panel per guide (or gene) of replicate-level AP against -log10(AP p),
+    colour = cell line, circle if p < 0.05 else square, jittered for display, dashed line at
+    p = 0.05.
+
+    Parameters
+    ----------
+    table : AP rows with ``AP``, ``-log10(AP p-value)``, ``p < 0.05``, ``Cell type`` and ``facet``.
+    seed : seed of the display jitter (applied to -log10 p only, ``jitter`` wide).
+    """
+    order = list(order) if order is not None else sorted(table[facet].unique())
+    if not order:
+        fig, ax = plt.subplots(figsize=(4, 2))
+        ax.text(0.5, 0.5, "no guide/gene met the selection", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    rng = np.random.default_rng(seed)
+    nrow = int(np.ceil(len(order) / ncol))
+    ncols = min(ncol, len(order))
+    fig, axes = plt.subplots(nrow, ncols, figsize=(2.3 * ncols, 2.1 * nrow), sharex=True,
+                             sharey=True, squeeze=False)
+    palette = _cell_palette()
+    ymax = max(float(table["-log10(AP p-value)"].max()), NEG_LOG_THRESHOLD) + 0.4
+    for k, ax in enumerate(axes.flat):
+        if k >= len(order):
+            ax.axis("off")
+            continue
+        part = table.loc[table[facet] == order[k]]
+        for cell in ch.CELL_LINES:
+            for sig in (True, False):
+                sel = part.loc[(part[CELL_TYPE] == cell) & (part["p < 0.05"] == sig)]
+                if sel.empty:
+                    continue
+                y = sel["-log10(AP p-value)"].to_numpy() + rng.uniform(-jitter, jitter, len(sel))
+                ax.scatter(sel["AP"], y, s=22, color=palette[cell], marker=SIGNIFICANCE_MARKERS[sig],
+                           edgecolor="white", linewidth=0.4, alpha=0.9)
+        ax.axhline(NEG_LOG_THRESHOLD, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_title(order[k], fontsize="small")
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.2, ymax)
+        if k % ncols == 0:
+            ax.set_ylabel("-log10(AP p-value)")
+        if k + ncols >= len(order):  # nothing drawn below this panel
+            ax.set_xlabel("AP")
+            ax.tick_params(labelbottom=True)
+    handles = [legend_marker(palette[c], c) for c in ch.CELL_LINES] + significance_keys()
+    fig.legend(handles=handles, title=CELL_TYPE, loc="upper left", bbox_to_anchor=(1.0, 0.95),
+               fontsize="small", title_fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_drop_exclusive(
+    table: pd.DataFrame,
+    col: str,
+    hue: str,
+    row: str | None = None,
+    col_order: Sequence[str] | None = None,
+    row_order: Sequence[str] | None = None,
+    what: str = "group",
+) -> Figure:
+    """Fig 3D / S6C: per facet, -log10(mAP p) with the group's features dropped (x) against
+    with only the group's features (y); ``what`` names the group in the axis labels."""
+    col_order = list(col_order) if col_order is not None else sorted(table[col].unique())
+    row_order = [None] if row is None else (list(row_order) if row_order is not None
+                                             else sorted(table[row].unique()))
+    fig, axes = plt.subplots(len(row_order), len(col_order),
+                             figsize=(3.0 * len(col_order), 3.1 * len(row_order)), squeeze=False)
+    for i, r in enumerate(row_order):
+        for j, c in enumerate(col_order):
+            ax = axes[i, j]
+            part = table.loc[table[col] == c]
+            if r is not None:
+                part = part.loc[part[row] == r]
+            title = c if r is None else f"{r} | {c}"
+            if part[["dropped", "exclusive"]].dropna().empty:
+                ax.set_title(title, fontsize="small")
+                ax.text(0.5, 0.5, "no features", ha="center", va="center", transform=ax.transAxes)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                continue
+            plot_pivot_scatter(part, x="dropped", y="exclusive", hue=hue, palette=_cell_palette(),
+                               ax=ax, title=title,
+                               xlabel=f"-log10(mAP p), {what} dropped" if i == len(row_order) - 1 else "",
+                               ylabel=f"-log10(mAP p), {what} only" if j == 0 else "")
+            ax.title.set_fontsize("small")
+            for text in ax.texts:
+                text.set_fontsize("x-small")
+            if not (i == 0 and j == len(col_order) - 1):
+                _drop_legend(ax)
+            elif ax.get_legend() is not None:
+                ax.get_legend().set_title(CELL_TYPE)
+    fig.tight_layout()
+    return fig
+
+
+def plot_control_comparison(table: pd.DataFrame) -> Figure:
+    """S6A: -log10 p of each (guide, cell line) with EMPTY controls (x) vs cutting controls (y),
+    y = x line, equal aspect; texts give mean mAP and percent retrieved per control type
+    (each with its own values: HEAD's figure swapped them, SPEC §11 item 15)."""
+    wide = table.pivot_table(index=[ch.PERT, CELL_TYPE], columns="control_barcodes",
+                             values="-log10(mAP p-value)").reset_index()
+    cut, emp = ch.CONTROL_LABELS["cutting"], ch.CONTROL_LABELS["empty"]
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    palette = _cell_palette()
+    for cell in ch.CELL_LINES:
+        sel = wide.loc[wide[CELL_TYPE] == cell]
+        ax.scatter(sel[emp], sel[cut], s=22, color=palette[cell], edgecolor="white",
+                   linewidth=0.4, label=cell, alpha=0.9)
+    values = wide[[cut, emp]].to_numpy(dtype=float)
+    hi = float(np.nanmax(values)) * 1.05 + 0.1 if np.isfinite(values).any() else 1.0
+    ax.plot([0, hi], [0, hi], color="red", linestyle="--", linewidth=1)
+    ax.axhline(NEG_LOG_THRESHOLD, color="grey", linewidth=0.8)
+    ax.axvline(NEG_LOG_THRESHOLD, color="grey", linewidth=0.8)
+    ax.set_xlim(-0.1, hi)
+    ax.set_ylim(-0.1, hi)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("-log10(mAP p-value), EMPTY-well controls")
+    ax.set_ylabel("-log10(mAP p-value), cutting controls")
+    stats = {}
+    for label in (cut, emp):
+        part = table.loc[table["control_barcodes"] == label]
+        stats[label] = (part["mAP"].mean(), percent_retrieved(part["p < 0.05"]))
+    ax.text(0.03, 0.97, f"Cutting controls\nmean mAP {stats[cut][0]:.2f}\nRetrieved: {stats[cut][1]}",
+            transform=ax.transAxes, ha="left", va="top", fontsize="small")
+    ax.text(0.97, 0.03, f"EMPTY controls\nmean mAP {stats[emp][0]:.2f}\nRetrieved: {stats[emp][1]}",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize="small")
+    ax.legend(title=CELL_TYPE, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              title_fontsize="small")
+    return fig
+
+
+def plot_ceres(table: pd.DataFrame) -> Figure:
+    """S6B: -log10(mAP p) against CERES score per (guide, cell line), point size = mAP,
+    colour = cell line, alpha 0.3; one panel per control type."""
+    controls = [c for c in ch.CONTROL_LABELS.values() if c in set(table["control_barcodes"])]
+    fig, axes = plt.subplots(1, max(len(controls), 1), figsize=(4.2 * max(len(controls), 1), 4),
+                             sharey=True, squeeze=False)
+    palette = _cell_palette()
+    for ax, control in zip(axes.flat, controls):
+        part = table.loc[table["control_barcodes"] == control]
+        for cell in ch.CELL_LINES:
+            sel = part.loc[part[CELL_TYPE] == cell]
+            ax.scatter(sel["-log10(mAP p-value)"], sel["ceres_score"], s=10 + 120 * sel["mAP"],
+                       color=palette[cell], alpha=0.3, edgecolor="none", label=cell)
+        ax.axvline(NEG_LOG_THRESHOLD, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_title(control.replace("_", " "))
+        ax.set_xlabel("-log10(mAP p-value)")
+    axes[0, 0].set_ylabel("CERES score (gene effect)")
+    handles = [legend_marker(palette[c], c) for c in ch.CELL_LINES]
+    handles += [legend_marker("grey", f"mAP {m:g}", alpha=0.5, markersize=np.sqrt(10 + 120 * m))
+                for m in (0.25, 0.5, 1.0)]
+    axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                       fontsize="small", title="Cell type / size", title_fontsize="small")
+    if not controls:
+        axes[0, 0].text(0.5, 0.5, "no gene matched a CERES column", ha="center", va="center")
+    fig.tight_layout()
+    return fig
+
+
+def build_figure(figure_id: str, tables: Mapping[str, pd.DataFrame], seed: int = 0
+                 ) -> tuple[Figure, pd.DataFrame]:
+    """The figure and the table it is drawn from, for one Cell Health figure id.
+
+    ``tables`` holds what the id needs: ``plate_well`` (3A), ``activity_map`` (3B, 3C, S6A,
+    S6B), ``activity_ap`` (3C, S6A, S6B), ``empty_map`` (S6A, S6B), ``channels`` (3D),
+    ``compartments`` (S6C), ``consistency_map`` (3E, 3F), ``consistency_ap`` (3F), ``ceres``
+    and ``sample_info`` (S6B). ``seed`` drives the display-only jitter.
+    """
+    set_style()
+    if figure_id == "fig3a":
+        table = tables["plate_well"]
+        return plot_plate_well(table), table
+    if figure_id == "fig3b":
+        table = tables["activity_map"]
+        return plot_activity(table, "Phenotypic activity (MAD robustize)"), table
+    if figure_id == "fig3c":
+        guides = ch.fig3c_guides(tables["activity_map"])
+        ap = tables["activity_ap"]
+        table = ap.loc[ap[ch.PERT].isin(guides)].reset_index(drop=True)
+        return plot_ap_facets(table, ch.PERT, guides, seed=seed), table
+    if figure_id == "fig3d":
+        table = tables["channels"]
+        fig = plot_drop_exclusive(table, "channel", "cell_type", col_order=list(ch.CHANNELS),
+                                  what="channel")
+        return fig, table
+    if figure_id == "fig3e":
+        table = tables["consistency_map"].copy()
+        rng = np.random.default_rng(seed)
+        # display-only jitter (±0.2 on -log10 p, ±0.05 on mAP); retrieved from un-jittered p
+        table["-log10(mAP p-value) jittered"] = ch.jitter(table["-log10(mAP p-value)"], 0.2, 0, 5, rng)
+        table["mAP jittered"] = ch.jitter(table["mAP"], 0.05, 0, 1, rng)
+        fig, ax = plt.subplots(figsize=(4.5, 4.2))
+        plot_map_scatter_kde(table, ax, x="mAP jittered", y="-log10(mAP p-value) jittered",
+                             hue=CELL_TYPE, hue_order=list(ch.CELL_LINES), palette=_cell_palette(),
+                             markers_from="markers", title="Phenotypic consistency (genes)")
+        return fig, table
+    if figure_id == "fig3f":
+        table = ch.consistent_gene_aps(tables["consistency_ap"], tables["consistency_map"])
+        return plot_ap_facets(table, ch.GENE, seed=seed), table
+    if figure_id in ("figS6a", "figS6b"):
+        stack = ch.activity_with_controls(tables["activity_map"], tables["empty_map"],
+                                          tables["activity_ap"])
+        if figure_id == "figS6a":
+            return plot_control_comparison(stack), stack
+        ceres = ch.ceres_long(tables["ceres"], tables["sample_info"])
+        table = ch.merge_ceres(stack, ceres)
+        return plot_ceres(table), table
+    if figure_id == "figS6c":
+        table = tables["compartments"]
+        fig = plot_drop_exclusive(table, "feature_type", "cell_line", row="compartment",
+                                  col_order=list(ch.FEATURE_TYPES), row_order=list(ch.COMPARTMENTS),
+                                  what="features")
+        return fig, table
+    raise ValueError(f"unknown Cell Health figure id {figure_id!r}; expected one of {FIGURE_IDS}")

@@ -1,0 +1,1 @@
+# Rules: cpg0016orf (placeholder; see docs/methods.md).

@@ -1,0 +1,1 @@
+# Rules: cpjump1 (placeholder; see docs/methods.md).

@@ -1,0 +1,1 @@
+# Rules: mitocheck (placeholder; see docs/methods.md).

@@ -1,0 +1,1 @@
+# Rules: own_data (placeholder; see docs/methods.md).

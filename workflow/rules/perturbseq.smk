@@ -1,0 +1,1 @@
+# Rules: perturbseq (placeholder; see docs/methods.md).
