@@ -31,7 +31,10 @@ def copy_repo(dest: Path) -> Path:
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run ``python -m snakemake`` in ``workdir``; returns the completed process (no check)."""
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    # The copy's own packages (workflow/mapeval, workflow/mapreprod) come first on the path, ahead
+    # of the editable install of the checkout under test (the workflow refuses foreign copies).
+    path = [str(Path(workdir) / "workflow"), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=os.pathsep.join(p for p in path if p))
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env,

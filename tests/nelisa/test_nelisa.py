@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from workflow_utils import copy_repo, snakemake
 
-from mapreprod.datasets.nelisa import analysis as ne
+from mapreprod.datasets import nelisa as ne
 
 PERT, TLIST = "Metadata_broad_sample", "Metadata_target_list"
 

@@ -15,7 +15,7 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
     """Raise a ValueError naming ``what`` and every column of ``columns`` missing from ``df``."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what}: missing column(s) {missing}; has {list(df.columns)[:20]}...")
+        raise ValueError(f"{what}: column(s) {missing} missing from the profiles (missing column)")
 
 
 def split_profiles(
@@ -24,13 +24,19 @@ def split_profiles(
     """Metadata (``Metadata_*`` columns, index reset) and a float64 feature matrix.
 
     ``features`` defaults to every column not starting with ``Metadata_``."""
-    if features is None:
-        features = [c for c in df.columns if not str(c).startswith("Metadata_")]
-    if len(features) == 0:
-        raise ValueError("no feature columns: every column starts with 'Metadata_'")
     meta_cols = [c for c in df.columns if str(c).startswith("Metadata_")]
-    meta = df[meta_cols].reset_index(drop=True)
-    return meta, df[list(features)].to_numpy(dtype=np.float64)
+    if features is None:
+        features = [c for c in df.columns if c not in set(meta_cols)]
+    features = list(features)
+    if not features:
+        raise ValueError("profiles have no feature columns (every column starts with Metadata_)")
+    bad = [c for c in features if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        raise ValueError(
+            f"non-numeric feature column(s) {bad[:5]}: metadata must start with Metadata_"
+        )
+    meta = df[meta_cols].reset_index(drop=True).copy()
+    return meta, df[features].to_numpy(dtype=np.float64)
 
 
 def paper_columns(map_scores: pd.DataFrame) -> pd.DataFrame:

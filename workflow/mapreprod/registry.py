@@ -65,3 +65,59 @@ def caption(figure_id: str) -> str:
     if row["paper"] == "ours":
         return f"{row['caption']} ({source}.)"
     return f"{row['caption']} Reproduces {row['paper_figure']} of {source}."
+
+
+#: Report categories (one per dataset), in the order of the paper.
+DATASET_TITLES = {
+    "simulations": "1 Simulations (Fig 2, S2-S5)",
+    "cellhealth": "2 Cell Health (Fig 3, S6)",
+    "cpg0004": "3 cpg0004 / LINCS (Fig S7A, S7C)",
+    "cpg0016orf": "4 cpg0016 ORF (Fig S7B, S7D)",
+    "nelisa": "5 nELISA vs Cell Painting (Fig 4A-D)",
+    "perturbseq": "6 Perturb-seq (Fig 4E-F, 5A-B, S8)",
+    "mitocheck": "7 Mitocheck (Fig 5C-D, S9, S10)",
+    "cpjump1": "8 CPJUMP1 (Chandrasekaran et al. 2024)",
+    "own_data": "9 Your own profiles",
+}
+
+
+def report_category(figure_id: str) -> str:
+    """The report category of a figure: its dataset's title."""
+    dataset = entry(figure_id)["dataset"]
+    return DATASET_TITLES.get(dataset, dataset)
+
+
+def _figure_labels(label: str) -> set[str]:
+    """'Fig 4A/B' -> {'Fig 4A', 'Fig 4B'}; 'Fig S7B' -> {'Fig S7B'}."""
+    label = label.strip()
+    head, _, rest = label.partition(" ")
+    if "/" not in rest:
+        return {label}
+    parts = rest.split("/")
+    first = parts[0]
+    stem = first.rstrip("ABCDEFGHIJKLMNOPabcdefghijklmnop")
+    return {f"{head} {first}"} | {f"{head} {stem}{p}" if len(p) <= 2 else f"{head} {p}" for p in parts[1:]}
+
+
+def report_captions(reproduction_csv: str | Path | None = None) -> dict[str, str]:
+    """reStructuredText caption of every registered figure: what it shows, which figure of which
+    paper, and, where ``reproduction_csv`` exists, this run's numbers next to the paper's."""
+    table = figures()
+    numbers = None
+    if reproduction_csv is not None and Path(reproduction_csv).is_file():
+        numbers = pd.read_csv(reproduction_csv, dtype=str, keep_default_na=False)
+    out = {}
+    for row in table.itertuples(index=False):
+        text = caption(row.id)
+        lines = [text, ""]
+        if numbers is not None and {"figure", "quantity", "paper", "ours"} <= set(numbers.columns):
+            mine = numbers[[row.paper_figure in _figure_labels(f) for f in numbers["figure"]]]
+            if len(mine):
+                lines.append("Numbers of this run (paper / ours):")
+                lines.append("")
+                for r in mine.itertuples(index=False):
+                    lines.append(f"- {r.quantity}: {r.paper} / **{r.ours}**")
+                lines.append("")
+        lines.append(f"Source table: ``results/tables/{row.id}.csv``; rule ``{row.rule}``.")
+        out[row.id] = "\n".join(lines)
+    return out

@@ -178,16 +178,16 @@ rule cellhealth_consistency:
         "../scripts/cellhealth_consistency.py"
 
 
-rule cellhealth_figures:
+rule cellhealth_figure:
     input:
         **CELLHEALTH_TABLES,
         **CELLHEALTH_CERES,
     output:
-        png=expand("results/figures/{fig}.png", fig=CELLHEALTH_FIGURES),
-        pdf=expand("results/figures/{fig}.pdf", fig=CELLHEALTH_FIGURES),
-        table=expand("results/tables/{fig}.csv", fig=CELLHEALTH_FIGURES),
+        **figure_outputs("{figure}"),
     log:
-        "logs/cellhealth/cellhealth_figures.log",
+        "logs/cellhealth/cellhealth_figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(CELLHEALTH_FIGURES),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -195,10 +195,9 @@ rule cellhealth_figures:
         mem_mb=2000,
         runtime=20,
     params:
-        figures=CELLHEALTH_FIGURES,
         seed=CELLHEALTH["seed"],
     script:
-        "../scripts/cellhealth_figures.py"
+        "../scripts/cellhealth_figure.py"
 
 
 rule cellhealth_reproduction:

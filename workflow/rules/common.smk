@@ -1,10 +1,6 @@
 from pathlib import Path
 
-from snakemake.utils import validate
-
-# The config is validated (and defaults filled in) before anything is planned. The schema is
-# split per dataset (workflow/schemas/*.schema.yaml, joined by $ref).
-validate(config, schema="../schemas/config.schema.yaml")
+from snakemake.exceptions import WorkflowError
 
 # Rule scripts import the installed packages `mapeval` (engine) and `mapreprod` (the paper's
 # code); `pip install -e .` installs both from this checkout. A stale or foreign install would
@@ -28,6 +24,15 @@ def _check_packages_from_checkout():
 
 
 _check_packages_from_checkout()
+
+# The config is validated (and defaults filled in, also inside each section) before anything is
+# planned. The schema is split per section (workflow/schemas/*.schema.yaml, joined by $ref).
+from mapreprod.config import validate_config
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
 
 # The figure registry (workflow/mapreprod/figures.tsv): id, dataset, paper figure, rule, caption.
 FIGURE_REGISTRY = registry.figures()
@@ -73,20 +78,42 @@ def all_targets():
     return figures + ["results/reproduction.csv", "results/reproduction.md"]
 
 
-def figure_outputs(figure):
+def _figure_id(output):
+    """The figure id of a figure rule's job, from its PNG path."""
+    return Path(output.png).stem
+
+
+def _report_category(wildcards, output):
+    return registry.report_category(_figure_id(output))
+
+
+def _report_labels(wildcards, output):
+    row = registry.entry(_figure_id(output))
+    return {"figure": row["paper_figure"], "id": row["id"]}
+
+
+# Captions of the report (snakemake --report): the registry's caption, its paper figure and the
+# numbers of this run next to the paper's (results/reproduction.csv, read only when it exists,
+# i.e. when the report is built after a run). workflow/report/caption.rst looks them up by id.
+config["_report_captions"] = registry.report_captions("results/reproduction.csv")
+
+
+def figure_outputs(figure, table=True):
     """Named outputs of the rule that draws one figure: png (in the report, captioned from
-    the registry), pdf and the source table. ``figure`` may be a literal id or "{figure}"."""
-    return {
+    the registry), pdf and (unless ``table`` is false: another rule writes it) the source table
+    results/tables/<id>.csv. ``figure`` may be a literal id or "{figure}"."""
+    outputs = {
         "png": report(
             f"results/figures/{figure}.png",
             caption="../report/caption.rst",
             category=_report_category,
-            subcategory=_report_subcategory,
             labels=_report_labels,
         ),
         "pdf": f"results/figures/{figure}.pdf",
-        "table": f"results/tables/{figure}.csv",
     }
+    if table:
+        outputs["table"] = f"results/tables/{figure}.csv"
+    return outputs
 
 
 def reproduction_inputs():

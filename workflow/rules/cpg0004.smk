@@ -12,13 +12,14 @@ CPG0004_LABEL_FILES = {
 CPG0004_INPUTS = (
     "resources/cpg0004_synthetic" if CPG0004["synthetic"] else "resources/cpg0004"
 )
-# The synthetic run copies the real label tables where they are already on disk (it never
-# downloads them); without them the generator writes small stand-in tables.
-CPG0004_REAL_LABELS = {
-    k: f"resources/cpg0004/{f}" for k, f in CPG0004_LABEL_FILES.items()
-}
-if not all(os.path.exists(p) for p in CPG0004_REAL_LABELS.values()):
-    CPG0004_REAL_LABELS = {}
+# With cpg0004.synthetic_real_labels the synthetic run uses the real label tables (downloaded,
+# mirrored or placed under resources/cpg0004/); otherwise the generator writes small stand-in
+# tables. Chosen by config, never by looking at the disk while planning.
+CPG0004_REAL_LABELS = (
+    {k: f"resources/cpg0004/{f}" for k, f in CPG0004_LABEL_FILES.items()}
+    if CPG0004["synthetic_real_labels"]
+    else {}
+)
 # The S7A table is an input of consistency only with the paper's activity filter.
 CPG0004_ACTIVITY_FILTER = (
     {"activity": "results/cpg0004/map_activity.csv"}
@@ -147,9 +148,7 @@ rule cpg0004_figS7a:
     input:
         map=rules.cpg0004_activity.output.map,
     output:
-        png="results/figures/figS7a.png",
-        pdf="results/figures/figS7a.pdf",
-        table="results/tables/figS7a.csv",
+        **figure_outputs("figS7a"),
     log:
         "logs/cpg0004/cpg0004_figS7a.log",
     conda:
@@ -170,9 +169,7 @@ rule cpg0004_figS7c:
     input:
         map=rules.cpg0004_consistency.output.map,
     output:
-        png="results/figures/figS7c.png",
-        pdf="results/figures/figS7c.pdf",
-        table="results/tables/figS7c.csv",
+        **figure_outputs("figS7c"),
     log:
         "logs/cpg0004/cpg0004_figS7c.log",
     conda:

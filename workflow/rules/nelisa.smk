@@ -24,9 +24,36 @@ NELISA_CONSISTENCY_FILTER = (
 )
 
 
+# Profiles of each assay: the downloads, or (nelisa.synthetic_cellpainting) a generated Cell
+# Painting half built on the real nELISA file's wells and compounds.
+def nelisa_profiles(wildcards):
+    if wildcards.assay == "cellpainting" and NELISA["synthetic_cellpainting"]:
+        return "resources/nelisa_synthetic/cellpainting_profiles.parquet"
+    return f"resources/nelisa/{wildcards.assay}_profiles.parquet"
+
+
+rule nelisa_synthetic_cellpainting:
+    input:
+        nelisa="resources/nelisa/nelisa_profiles.parquet",
+    output:
+        profiles="resources/nelisa_synthetic/cellpainting_profiles.parquet",
+    log:
+        "logs/nelisa/nelisa_synthetic_cellpainting.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        seed=NELISA["seed"],
+    script:
+        "../scripts/nelisa_synthetic_cellpainting.py"
+
+
 rule nelisa_preprocess:
     input:
-        profiles="resources/nelisa/{assay}_profiles.parquet",
+        profiles=nelisa_profiles,
     output:
         profiles="results/nelisa/{assay}_normalized.parquet",
     log:
@@ -122,9 +149,7 @@ rule nelisa_fig4a:
     input:
         **NELISA_FILES["activity"],
     output:
-        png="results/figures/fig4a.png",
-        pdf="results/figures/fig4a.pdf",
-        table="results/tables/fig4a.csv",
+        **figure_outputs("fig4a"),
     log:
         "logs/nelisa/fig4a.log",
     conda:
@@ -143,9 +168,7 @@ rule nelisa_fig4c:
     input:
         **NELISA_FILES["consistency"],
     output:
-        png="results/figures/fig4c.png",
-        pdf="results/figures/fig4c.pdf",
-        table="results/tables/fig4c.csv",
+        **figure_outputs("fig4c"),
     log:
         "logs/nelisa/fig4c.log",
     conda:
@@ -165,9 +188,7 @@ rule nelisa_fig4b:
         cellpainting="results/nelisa/cellpainting_activity.csv",
         nelisa="results/nelisa/nelisa_activity.csv",
     output:
-        png="results/figures/fig4b.png",
-        pdf="results/figures/fig4b.pdf",
-        table="results/tables/fig4b.csv",
+        **figure_outputs("fig4b"),
     log:
         "logs/nelisa/fig4b.log",
     conda:
@@ -188,9 +209,7 @@ rule nelisa_fig4d:
         cellpainting="results/nelisa/cellpainting_consistency.csv",
         nelisa="results/nelisa/nelisa_consistency.csv",
     output:
-        png="results/figures/fig4d.png",
-        pdf="results/figures/fig4d.pdf",
-        table="results/tables/fig4d.csv",
+        **figure_outputs("fig4d"),
     log:
         "logs/nelisa/fig4d.log",
     conda:

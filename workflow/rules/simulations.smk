@@ -56,8 +56,7 @@ rule simulations_figure:
     input:
         table="results/tables/{figure}.csv",
     output:
-        png="results/figures/{figure}.png",
-        pdf="results/figures/{figure}.pdf",
+        **figure_outputs("{figure}", table=False),
     log:
         "logs/simulations/figure_{figure}.log",
     wildcard_constraints:

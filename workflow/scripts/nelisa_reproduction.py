@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd  # noqa: E402
 
-from mapreprod.datasets.nelisa import analysis as nelisa  # noqa: E402
+from mapreprod.datasets import nelisa as nelisa  # noqa: E402
 
 assays = snakemake.params.assays  # noqa: F821
 table = nelisa.reproduction_table(

@@ -33,97 +33,13 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.datasets.cellhealth.analysis import CELL_LINES, PLATE_CELL_LINE
-
-#: Real CellProfiler features of Cell Health plate SQ00014613: for every compartment and feature
-#: type, six AreaShape features, otherwise one (Correlation) or two features per channel.
-REGULAR_FEATURES: tuple[str, ...] = (
-    "Cells_AreaShape_MedianRadius", "Cells_AreaShape_Zernike_5_3", "Cells_AreaShape_Zernike_3_3",
-    "Cells_AreaShape_MinorAxisLength", "Cells_AreaShape_Center_X", "Cells_AreaShape_Zernike_7_5",
-    "Cells_Correlation_Overlap_DNA_Mito", "Cells_Correlation_K_RNA_AGP",
-    "Cells_Correlation_K_Mito_ER", "Cells_Correlation_Overlap_RNA_AGP",
-    "Cells_Correlation_K_RNA_ER", "Cells_Granularity_3_RNA", "Cells_Granularity_2_RNA",
-    "Cells_Granularity_8_Mito", "Cells_Granularity_14_Mito", "Cells_Granularity_10_AGP",
-    "Cells_Granularity_4_AGP", "Cells_Granularity_2_ER", "Cells_Granularity_6_ER",
-    "Cells_Intensity_MinIntensityEdge_DNA", "Cells_Intensity_UpperQuartileIntensity_DNA",
-    "Cells_Intensity_LowerQuartileIntensity_RNA", "Cells_Intensity_IntegratedIntensity_RNA",
-    "Cells_Intensity_MeanIntensity_Mito", "Cells_Intensity_IntegratedIntensityEdge_Mito",
-    "Cells_Intensity_MeanIntensityEdge_AGP", "Cells_Intensity_MassDisplacement_AGP",
-    "Cells_Intensity_IntegratedIntensityEdge_ER", "Cells_Intensity_MaxIntensityEdge_ER",
-    "Cells_RadialDistribution_FracAtD_DNA_2of4", "Cells_RadialDistribution_FracAtD_DNA_1of4",
-    "Cells_RadialDistribution_MeanFrac_RNA_4of4", "Cells_RadialDistribution_MeanFrac_RNA_2of4",
-    "Cells_RadialDistribution_RadialCV_Mito_2of4", "Cells_RadialDistribution_MeanFrac_Mito_3of4",
-    "Cells_RadialDistribution_MeanFrac_AGP_2of4", "Cells_RadialDistribution_RadialCV_AGP_4of4",
-    "Cells_RadialDistribution_RadialCV_ER_3of4", "Cells_RadialDistribution_MeanFrac_ER_1of4",
-    "Cells_Texture_SumVariance_DNA_5_0", "Cells_Texture_InverseDifferenceMoment_DNA_10_0",
-    "Cells_Texture_InverseDifferenceMoment_RNA_5_0",
-    "Cells_Texture_InverseDifferenceMoment_RNA_20_0", "Cells_Texture_SumEntropy_Mito_5_0",
-    "Cells_Texture_Contrast_Mito_5_0", "Cells_Texture_InverseDifferenceMoment_AGP_5_0",
-    "Cells_Texture_SumEntropy_AGP_5_0", "Cells_Texture_DifferenceVariance_ER_20_0",
-    "Cells_Texture_Entropy_ER_10_0", "Cytoplasm_AreaShape_Zernike_6_2",
-    "Cytoplasm_AreaShape_Zernike_9_1", "Cytoplasm_AreaShape_Zernike_2_0",
-    "Cytoplasm_AreaShape_Zernike_4_2", "Cytoplasm_AreaShape_Compactness",
-    "Cytoplasm_AreaShape_Zernike_8_4", "Cytoplasm_Correlation_K_RNA_DNA",
-     "Cytoplasm_Correlation_K_Mito_DNA",
-    "Cytoplasm_Correlation_K_AGP_ER", "Cytoplasm_Correlation_Overlap_DNA_ER",
-    "Cytoplasm_Granularity_15_RNA", "Cytoplasm_Granularity_9_RNA", "Cytoplasm_Granularity_13_Mito",
-    "Cytoplasm_Granularity_9_Mito", "Cytoplasm_Granularity_10_AGP", "Cytoplasm_Granularity_3_AGP",
-    "Cytoplasm_Granularity_7_ER", "Cytoplasm_Granularity_15_ER",
-    "Cytoplasm_Intensity_MassDisplacement_DNA", "Cytoplasm_Intensity_MinIntensity_DNA",
-    "Cytoplasm_Intensity_StdIntensity_RNA", "Cytoplasm_Intensity_MinIntensity_RNA",
-    "Cytoplasm_Intensity_MinIntensityEdge_Mito",
-    "Cytoplasm_Intensity_IntegratedIntensityEdge_Mito", "Cytoplasm_Intensity_MeanIntensity_AGP",
-    "Cytoplasm_Intensity_LowerQuartileIntensity_AGP", "Cytoplasm_Intensity_MaxIntensity_ER",
-    "Cytoplasm_Intensity_StdIntensity_ER", "Cytoplasm_RadialDistribution_MeanFrac_DNA_4of4",
-    "Cytoplasm_RadialDistribution_FracAtD_DNA_3of4",
-    "Cytoplasm_RadialDistribution_MeanFrac_RNA_3of4",
-    "Cytoplasm_RadialDistribution_FracAtD_RNA_1of4",
-    "Cytoplasm_RadialDistribution_RadialCV_Mito_3of4",
-    "Cytoplasm_RadialDistribution_FracAtD_Mito_3of4",
-    "Cytoplasm_RadialDistribution_FracAtD_AGP_1of4",
-    "Cytoplasm_RadialDistribution_MeanFrac_AGP_4of4",
-    "Cytoplasm_RadialDistribution_RadialCV_ER_2of4",
-    "Cytoplasm_RadialDistribution_FracAtD_ER_4of4", "Cytoplasm_Texture_SumVariance_DNA_20_0",
-    "Cytoplasm_Texture_InverseDifferenceMoment_DNA_10_0", "Cytoplasm_Texture_Variance_RNA_10_0",
-    "Cytoplasm_Texture_SumAverage_RNA_20_0", "Cytoplasm_Texture_InfoMeas2_Mito_5_0",
-    "Cytoplasm_Texture_DifferenceVariance_Mito_5_0", "Cytoplasm_Texture_Gabor_AGP_5",
-    "Cytoplasm_Texture_InfoMeas2_AGP_5_0", "Cytoplasm_Texture_Entropy_ER_5_0",
-    "Cytoplasm_Texture_SumVariance_ER_5_0", "Nuclei_AreaShape_Zernike_2_0",
-    "Nuclei_AreaShape_Center_Y", "Nuclei_AreaShape_MajorAxisLength",
-    "Nuclei_AreaShape_Zernike_8_8", "Nuclei_AreaShape_Zernike_3_1", "Nuclei_AreaShape_Zernike_9_9",
-    "Nuclei_Correlation_Overlap_DNA_RNA", "Nuclei_Correlation_Correlation_DNA_RNA",
-    "Nuclei_Correlation_K_Mito_AGP", "Nuclei_Correlation_Overlap_ER_AGP",
-    "Nuclei_Correlation_Overlap_DNA_ER", "Nuclei_Granularity_1_DNA", "Nuclei_Granularity_16_DNA",
-    "Nuclei_Granularity_1_RNA", "Nuclei_Granularity_13_RNA", "Nuclei_Granularity_16_Mito",
-    "Nuclei_Granularity_11_Mito", "Nuclei_Granularity_5_AGP", "Nuclei_Granularity_9_AGP",
-    "Nuclei_Granularity_8_ER", "Nuclei_Granularity_7_ER",
-    "Nuclei_Intensity_IntegratedIntensity_DNA", "Nuclei_Intensity_UpperQuartileIntensity_DNA",
-    "Nuclei_Intensity_StdIntensity_RNA", "Nuclei_Intensity_UpperQuartileIntensity_RNA",
-    "Nuclei_Intensity_UpperQuartileIntensity_Mito", "Nuclei_Intensity_StdIntensity_Mito",
-    "Nuclei_Intensity_StdIntensityEdge_AGP", "Nuclei_Intensity_IntegratedIntensity_AGP",
-    "Nuclei_Intensity_StdIntensity_ER", "Nuclei_Intensity_StdIntensityEdge_ER",
-    "Nuclei_RadialDistribution_FracAtD_DNA_4of4", "Nuclei_RadialDistribution_FracAtD_DNA_2of4",
-    "Nuclei_RadialDistribution_RadialCV_RNA_3of4", "Nuclei_RadialDistribution_MeanFrac_RNA_1of4",
-    "Nuclei_RadialDistribution_RadialCV_Mito_2of4", "Nuclei_RadialDistribution_MeanFrac_Mito_1of4",
-    "Nuclei_RadialDistribution_FracAtD_AGP_4of4", "Nuclei_RadialDistribution_MeanFrac_AGP_2of4",
-    "Nuclei_RadialDistribution_RadialCV_ER_4of4", "Nuclei_RadialDistribution_RadialCV_ER_2of4",
-    "Nuclei_Texture_Variance_DNA_20_0", "Nuclei_Texture_SumVariance_DNA_20_0",
-    "Nuclei_Texture_Entropy_RNA_5_0", "Nuclei_Texture_InfoMeas1_RNA_20_0",
-    "Nuclei_Texture_Gabor_Mito_10", "Nuclei_Texture_Correlation_Mito_10_0",
-    "Nuclei_Texture_InverseDifferenceMoment_AGP_20_0",
-    "Nuclei_Texture_AngularSecondMoment_AGP_20_0", "Nuclei_Texture_SumAverage_ER_10_0",
-    "Nuclei_Texture_Correlation_ER_20_0",
+from mapreprod.standin import (
+    DUPLICATED_FEATURE,
+    REGULAR_FEATURES,  # noqa: F401 (re-exported: part of this stand-in's public names)
+    SPECIAL_FEATURES,
+    feature_names,
 )
-#: Real features with a role in feature selection: name -> what the generator makes of them.
-SPECIAL_FEATURES: dict[str, str] = {
-    "Cells_Number_Object_Number": "constant",  # frequency filter (1.2.2 "variance_threshold")
-    "Cells_Location_Center_X": "missing",  # drop_na_columns (na_cutoff 0)
-    "Nuclei_Correlation_Manders_AGP_DNA": "noise",  # blocklist
-    "Nuclei_Correlation_RWC_DNA_ER": "noise",  # blocklist
-    "Cells_Correlation_Costes_AGP_DNA": "noise",  # dropped by name (costes)
-    "Cytoplasm_Correlation_Costes_ER_Mito": "noise",  # dropped by name (costes)
-    "Nuclei_Location_Center_Y": "duplicate",  # correlation_threshold (copy of Nuclei_AreaShape_Center_Y)
-}
-DUPLICATED_FEATURE = "Nuclei_AreaShape_Center_Y"
+
 #: Genes of the Cell Health plate maps (guides <gene>-1, <gene>-2); more are named GENE<i>.
 GENES: tuple[str, ...] = (
     "AKT1", "ATF4", "ARID1B", "ATP50", "AURKB", "BCL2", "BCL2L2", "BRAF", "BRCA1", "BRD4",
@@ -160,28 +76,6 @@ class SyntheticCellHealth:
     ceres: pd.DataFrame
     sample_info: pd.DataFrame
     truth: pd.DataFrame
-
-
-def feature_names(n_features: int) -> list[str]:
-    """``n_features`` real names: every special feature, then regular features taken round-robin
-    over the compartment x feature type groups so that every group is represented."""
-    n_regular = n_features - len(SPECIAL_FEATURES)
-    if not 40 <= n_features <= len(REGULAR_FEATURES) + len(SPECIAL_FEATURES):
-        raise ValueError(f"cellhealth.synthetic_data.n_features must be in [40, "
-                         f"{len(REGULAR_FEATURES) + len(SPECIAL_FEATURES)}], got {n_features}")
-    groups: dict[str, list[str]] = {}
-    for name in REGULAR_FEATURES:
-        groups.setdefault("_".join(name.split("_")[:2]), []).append(name)
-    chosen: list[str] = []
-    depth = 0
-    while len(chosen) < n_regular:
-        for members in groups.values():
-            if depth < len(members) and len(chosen) < n_regular:
-                chosen.append(members[depth])
-        depth += 1
-    if DUPLICATED_FEATURE not in chosen:
-        chosen[-1] = DUPLICATED_FEATURE
-    return chosen + list(SPECIAL_FEATURES)
 
 
 def _plate_map(cell_line: str, guides: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

@@ -1,0 +1,79 @@
+"""Source tables and drawings of Fig 4A-D."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from .inputs import ASSAYS
+
+
+def stack_assays(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One long table with an ``Assay`` column (the figure label), in the paper's assay order."""
+    names = [n for n in ASSAYS if n in tables]
+    return pd.concat(
+        [tables[n].assign(Assay=ASSAYS[n].label) for n in names], ignore_index=True
+    )
+
+
+def pivot_assays(tables: Mapping[str, pd.DataFrame], key: str) -> pd.DataFrame:
+    """-log10(mAP p-value) of each ``key`` value side by side: one column per assay label.
+
+    Only keys scored in every assay are kept (Fig 4B/4D).
+    """
+    if not all(n in tables for n in ASSAYS):
+        raise ValueError(
+            f"pivot_assays needs both assays {list(ASSAYS)}, got {list(tables)}"
+        )
+    wide = stack_assays(tables).pivot(
+        index=key, columns="Assay", values="-log10(mAP p-value)"
+    )
+    labels = [ASSAYS[n].label for n in ASSAYS]
+    return wide[labels].dropna().reset_index()
+
+
+def plot_assay_columns(
+    tables: Mapping[str, pd.DataFrame], title: str, xlabel: str = "mAP"
+):
+    """Fig 4A / 4C: one scatter + KDE column per assay (Cell Painting | nELISA)."""
+    import matplotlib.pyplot as plt
+
+    from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
+
+    names = [n for n in ASSAYS if n in tables]
+    fig, axes = plt.subplots(
+        1,
+        len(names),
+        figsize=(4.6 * len(names), 4.4),
+        squeeze=False,
+        layout="constrained",
+        sharey=True,
+    )
+    for ax, name in zip(axes[0], names, strict=True):
+        # Each panel keeps its own legend: the group sizes differ between assays.
+        plot_map_scatter_kde(tables[name], ax, title=ASSAYS[name].label, xlabel=xlabel)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_assay_pivot(wide: pd.DataFrame, title: str):
+    """Fig 4B / 4D: Cell Painting vs nELISA -log10 p per compound or target."""
+    import matplotlib.pyplot as plt
+
+    from mapreprod.plotting.scatter_kde import plot_pivot_scatter
+
+    cp, ne = ASSAYS["cellpainting"].label, ASSAYS["nelisa"].label
+    fig, ax = plt.subplots(figsize=(4.6, 4.6), layout="constrained")
+    plot_pivot_scatter(
+        wide,
+        x=cp,
+        y=ne,
+        ax=ax,
+        title=title,
+        xlabel=f"{cp} -log10(mAP p-value)",
+        ylabel=f"{ne} -log10(mAP p-value)",
+        top_left_label=f"{ne} retrieved",
+        bottom_right_label=f"{cp} retrieved",
+    )
+    return fig

@@ -1,0 +1,60 @@
+"""Our values for the numbers the paper reports on Fig 4A-D (paper values: paper_values.tsv)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from mapreprod.reproduction import with_paper_values
+
+from .inputs import ASSAYS
+
+#: (figure, quantity) of paper_values.tsv -> (table kind, assay, how ours is computed).
+OUR_VALUES = {
+    ("Fig 4A/B", "activity retrieved, Cell Painting"): ("activity", "cellpainting", "pct"),
+    ("Fig 4A/B", "activity retrieved, nELISA"): ("activity", "nelisa", "pct"),
+    ("Fig 4A", "compounds scored, Cell Painting"): ("activity", "cellpainting", "n"),
+    ("Fig 4A", "compounds scored, nELISA"): ("activity", "nelisa", "n"),
+    ("Fig 4C/D", "consistency retrieved, Cell Painting"): ("consistency", "cellpainting", "pct"),
+    ("Fig 4C/D", "consistency retrieved, nELISA"): ("consistency", "nelisa", "pct"),
+    ("Fig 4C", "targets scored, Cell Painting"): ("consistency", "cellpainting", "n"),
+    ("Fig 4C", "targets scored, nELISA"): ("consistency", "nelisa", "n"),
+}
+
+
+def our_values(
+    activity: Mapping[str, pd.DataFrame],
+    consistency: Mapping[str, pd.DataFrame],
+    note: str = "",
+) -> pd.DataFrame:
+    """Our value of each reported number (columns figure, quantity, ours, note); "NA" where an
+    assay did not run. Percentages as the paper prints them (``:.0%``), counts as integers."""
+    sources = {"activity": activity, "consistency": consistency}
+    if len(activity) < len(ASSAYS):
+        # Without the other assay no compound is dropped by unify(): counts exceed the paper's.
+        alone = "one assay only: compounds not unified across assays"
+        note = f"{note}; {alone}" if note else alone
+    rows = []
+    for (figure, quantity), (kind, assay, how) in OUR_VALUES.items():
+        table = sources[kind].get(assay)
+        if table is None:
+            ours, row_note = "NA", f"{ASSAYS[assay].label} not run (config nelisa.assays)"
+        elif how == "pct":
+            ours = f"{table['p < 0.05'].mean():.0%}"
+            row_note = f"{int(table['p < 0.05'].sum())} of {len(table)}"
+        else:
+            ours, row_note = str(len(table)), ""
+        if note:
+            row_note = f"{row_note}; {note}" if row_note else note
+        rows.append((figure, quantity, ours, row_note))
+    return pd.DataFrame(rows, columns=["figure", "quantity", "ours", "note"])
+
+
+def reproduction_table(
+    activity: Mapping[str, pd.DataFrame],
+    consistency: Mapping[str, pd.DataFrame],
+    note: str = "",
+) -> pd.DataFrame:
+    """Paper vs our values for Fig 4A-D (columns figure, quantity, paper, ours, note)."""
+    return with_paper_values("nelisa", our_values(activity, consistency, note))
