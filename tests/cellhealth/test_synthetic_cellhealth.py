@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from mapreprod.datasets.cellhealth import analysis as ch
+from mapreprod.datasets import cellhealth as ch
 from mapreprod.datasets.cellhealth import standin as syn
 
 warnings.filterwarnings("ignore", message=".*copy_on_write.*")
@@ -192,7 +192,7 @@ def test_synthetic_cellhealth_workflow_runs(tmp_path):
         assert (work / target).stat().st_size > 0, target
     repro = pd.read_csv(work / "results/cellhealth/reproduction.csv")
     assert list(repro.columns) == ["figure", "quantity", "paper", "ours", "note"]
-    assert {"Fig 3A", "Fig 3B", "S6A", "S6B", "Fig 3D", "S6C", "Fig 3E"} <= set(repro["figure"])
+    assert {"Fig 3A", "Fig 3B", "Fig S6A", "Fig S6B", "Fig 3D", "Fig S6C", "Fig 3E"} <= set(repro["figure"])
     assert repro["note"].str.contains("SYNTHETIC").all()
     fig3a = pd.read_csv(work / "results/tables/fig3a.csv")
     assert len(fig3a) == 40 * 3 * 3 * 2  # guides x modes x cell lines x preprocessings

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mapreprod.datasets.cpg0004 import analysis as lincs
+from mapreprod.datasets import cpg0004 as lincs
 from mapreprod.datasets.cpg0004 import standin as synth
 
 DRUGS = "cpg0004/repurposing_drugs_20200324.txt"
@@ -269,7 +269,8 @@ def test_synthetic_cpg0004_workflow_runs(tmp_path, shared_data):
     for name in (DRUGS, SAMPLES):
         (work / "resources" / name).write_bytes((shared_data / name).read_bytes())
     (work / "small.yaml").write_text(
-        "datasets: [cpg0004]\ncpg0004:\n  synthetic: true\n  null_size: 1000\n"
+        "datasets: [cpg0004]\ncpg0004:\n  synthetic: true\n  synthetic_real_labels: true\n"
+        "  null_size: 1000\n"
     )
     targets = [
         "results/cpg0004/reproduction.csv",
@@ -279,7 +280,7 @@ def test_synthetic_cpg0004_workflow_runs(tmp_path, shared_data):
     res = snakemake(work, *targets, "--cores", "2", "--configfile", "small.yaml", timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     repro = pd.read_csv(work / "results/cpg0004/reproduction.csv")
-    assert repro["figure"].tolist() == ["S7A", "S7C", "S7A"]
+    assert repro["figure"].tolist() == ["Fig S7A", "Fig S7C", "Fig S7A"]
     truth = pd.read_csv(work / "resources/cpg0004_synthetic/planted_truth.csv")
     s7a = pd.read_csv(work / "results/tables/figS7a.csv")
     assert len(s7a) == len(truth)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 #: Real CellProfiler features of Cell Health plate SQ00014613: for every compartment and feature
 #: type, six AreaShape features, otherwise one (Correlation) or two features per channel.
 REGULAR_FEATURES: tuple[str, ...] = (
@@ -100,7 +102,7 @@ def feature_names(n_features: int) -> list[str]:
     over the compartment x feature type groups so that every group is represented."""
     n_regular = n_features - len(SPECIAL_FEATURES)
     if not 40 <= n_features <= len(REGULAR_FEATURES) + len(SPECIAL_FEATURES):
-        raise ValueError(f"the number of generated CellProfiler features must be in [40, "
+        raise ValueError(f"n_features (generated CellProfiler features) must be in [40, "
                          f"{len(REGULAR_FEATURES) + len(SPECIAL_FEATURES)}], got {n_features}")
     groups: dict[str, list[str]] = {}
     for name in REGULAR_FEATURES:
@@ -120,3 +122,9 @@ def feature_names(n_features: int) -> list[str]:
 def well_names(rows: int = 16, cols: int = 24) -> list[str]:
     """Well names of a plate, row-major: A01, A02, ... (384 wells by default)."""
     return [f"{chr(ord('A') + r)}{c:02d}" for r in range(rows) for c in range(1, cols + 1)]
+
+
+def unit_vectors(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    """``n`` random directions of length 1 in ``dim`` dimensions, shape (n, dim)."""
+    x = rng.standard_normal((n, dim))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)

@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd  # noqa: E402
 
-from mapreprod.datasets.cellhealth import analysis as ch  # noqa: E402
+from mapreprod.datasets import cellhealth as ch  # noqa: E402
 
 profiles = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
 map_table, ap_table = ch.activity_by_cell_line(

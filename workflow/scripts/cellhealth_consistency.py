@@ -8,7 +8,7 @@ import warnings  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from mapreprod.datasets.cellhealth import analysis as ch  # noqa: E402
+from mapreprod.datasets import cellhealth as ch  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*copy_on_write.*")
 profiles = pd.read_parquet(snakemake.input.profiles)  # noqa: F821

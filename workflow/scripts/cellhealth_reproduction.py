@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd  # noqa: E402
 
-from mapreprod.datasets.cellhealth import analysis as ch  # noqa: E402
+from mapreprod.datasets import cellhealth as ch  # noqa: E402
 
 t = {name: pd.read_csv(path) for name, path in snakemake.input.items()}  # noqa: F821
 stack = ch.activity_with_controls(t["activity_map"], t["empty_map"], t["activity_ap"])

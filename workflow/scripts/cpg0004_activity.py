@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapreprod.datasets.cpg0004.analysis import phenotypic_activity
+from mapreprod.datasets.cpg0004 import phenotypic_activity
 
 profiles = pd.read_csv(snakemake.input.profiles, low_memory=False)  # noqa: F821
 ap, scores = phenotypic_activity(profiles, **snakemake.params.settings)  # noqa: F821

@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapreprod.datasets.cpg0004.analysis import active_compounds, phenotypic_consistency
+from mapreprod.datasets.cpg0004 import active_compounds, phenotypic_consistency
 
 consensus = pd.read_csv(snakemake.input.consensus, low_memory=False)  # noqa: F821
 labels = pd.read_csv(snakemake.input.labels)  # noqa: F821

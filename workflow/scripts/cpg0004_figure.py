@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapreprod.datasets.cpg0004.analysis import figure_table
+from mapreprod.datasets.cpg0004 import figure_table
 from mapreprod.plotting import save_figure, set_style
 from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
 

@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
 
-from mapreprod.datasets.cpg0004.analysis import merge_labels, read_repurposing_table
+from mapreprod.datasets.cpg0004 import merge_labels, read_repurposing_table
 
 drugs = read_repurposing_table(snakemake.input.drugs, ["pert_iname", "target"])  # noqa: F821
 samples = read_repurposing_table(  # noqa: F821

@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import pandas as pd
 
-from mapreprod.datasets.cpg0004.analysis import reproduction_table
+from mapreprod.datasets.cpg0004 import reproduction_table
 
 table = reproduction_table(
     pd.read_csv(snakemake.input.activity),  # noqa: F821

@@ -7,7 +7,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import shutil
 
-from mapreprod.datasets.cpg0004.analysis import write_repurposing_table
+from mapreprod.datasets.cpg0004 import write_repurposing_table
 from mapreprod.datasets.cpg0004.standin import SyntheticDesign, fallback_repurposing_tables
 
 out = snakemake.output  # noqa: F821

@@ -6,7 +6,7 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injecte
 
 import os
 
-from mapreprod.datasets.cpg0004.analysis import read_repurposing_table
+from mapreprod.datasets.cpg0004 import read_repurposing_table
 from mapreprod.datasets.cpg0004.standin import SyntheticDesign, choose_compounds, generate_profiles
 
 design = SyntheticDesign.from_config(snakemake.params.design)  # noqa: F821

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mapreprod.datasets.cellhealth import analysis as ch
+from mapreprod.datasets import cellhealth as ch
 
 from .scatter_kde import (
     SIGNIFICANCE_MARKERS,

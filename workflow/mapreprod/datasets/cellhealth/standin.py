@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mapreprod.datasets.cellhealth.analysis import CELL_LINES, PLATE_CELL_LINE
+from mapreprod.datasets.cellhealth import CELL_LINES, PLATE_CELL_LINE
 from mapreprod.standin import (
     DUPLICATED_FEATURE,
     REGULAR_FEATURES,  # noqa: F401 (re-exported: part of this stand-in's public names)

@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .analysis import DMSO, PRIMARY_DOSES, merge_labels, truncate_broad_id
+from mapreprod.standin import unit_vectors, well_names
+
+from .inputs import DMSO, PRIMARY_DOSES, merge_labels, truncate_broad_id
 
 #: Real CellProfiler features of LINCS plate SQ00015054 (every 5th of its 454 selected features).
 FEATURE_NAMES: tuple[str, ...] = (
@@ -307,15 +309,6 @@ def fallback_repurposing_tables(design: SyntheticDesign) -> tuple[pd.DataFrame, 
     return drugs, samples
 
 
-def _well_names() -> list[str]:
-    return [f"{r}{c:02d}" for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25)]
-
-
-def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
-    x = rng.standard_normal((n, dim))
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
 def generate_profiles(
     compounds: pd.DataFrame, design: SyntheticDesign, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -348,9 +341,9 @@ def generate_profiles(
     # planted truth: which compounds are active, and their direction of effect
     role = compounds["role"].to_numpy()
     active = (role == "consistent") | (rng.random(n) < design.active_fraction)
-    direction = _unit(rng, n, dim)
+    direction = unit_vectors(rng, n, dim)
     targets = sorted(compounds.loc[role == "consistent", "planted_target"].unique())
-    target_dir = dict(zip(targets, _unit(rng, len(targets), dim)))
+    target_dir = dict(zip(targets, unit_vectors(rng, len(targets), dim)))
     for i in np.flatnonzero(role == "consistent"):
         shared = target_dir[compounds["planted_target"].iat[i]]
         mixed = np.sqrt(design.shared_weight) * shared + np.sqrt(1 - design.shared_weight) * direction[i]
@@ -360,7 +353,7 @@ def generate_profiles(
 
     # layout: compounds shuffled onto plate maps; DMSO spread over the plate, doses side by side
     order = rng.permutation(n)
-    wells = _well_names()
+    wells = well_names()
     dmso_wells = [wells[i] for i in np.linspace(0, 383, design.dmso_per_plate).round().astype(int)]
     free = [w for w in wells if w not in set(dmso_wells)]
     levels = np.arange(1, len(DOSE_CONCENTRATIONS) + 1)

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import require_columns
-from mapreprod.standin import SPECIAL_FEATURES, DUPLICATED_FEATURE, feature_names
+from mapreprod.standin import (
+    DUPLICATED_FEATURE,
+    SPECIAL_FEATURES,
+    feature_names,
+    unit_vectors,
+)
 
 from .inputs import PERT, TARGET_LIST
 
@@ -85,14 +90,14 @@ def make_cellpainting(
     active = set(rng.choice(all_compounds, size=round(active_share * len(all_compounds)), replace=False))
     for c in active:
         sel = (meta[PERT] == c).to_numpy()
-        x[sel] += effect * _unit(rng, dim) * np.sqrt(dim) / 4
+        x[sel] += effect * unit_vectors(rng, 1, dim)[0] * np.sqrt(dim) / 4
     # target effects: compounds sharing a "consistent" target share part of their direction
     targets = meta[TARGET_LIST].dropna().astype(str).str.split("|").explode()
     unique_targets = sorted(targets.unique())
     consistent = set(
         rng.choice(unique_targets, size=round(consistent_share * len(unique_targets)), replace=False)
     )
-    directions = {t: _unit(rng, dim) for t in sorted(consistent)}
+    directions = {t: unit_vectors(rng, 1, dim)[0] for t in sorted(consistent)}
     lists = meta[TARGET_LIST].astype(object)
     for i, value in enumerate(lists):
         if isinstance(value, str):
@@ -108,8 +113,3 @@ def make_cellpainting(
         elif role == "duplicate":
             feats[name] = feats[DUPLICATED_FEATURE] * 2.0 + 1.0
     return pd.concat([meta, feats], axis=1)
-
-
-def _unit(rng: np.random.Generator, dim: int) -> np.ndarray:
-    v = rng.normal(size=dim)
-    return v / np.linalg.norm(v)

@@ -1,0 +1,66 @@
+"""Phenotypic activity (Fig S7A): compound replicates at 10 uM against same-plate DMSO wells."""
+
+from __future__ import annotations
+
+import mapeval
+import pandas as pd
+
+from mapreprod.common import require_columns as _require
+from mapreprod.common import split_profiles
+
+from .inputs import ACTIVITY_COLUMNS, ACTIVITY_PAIRS
+from .preprocess import select_activity_profiles, unique_controls
+
+
+def _map_settings(null_size: int, threshold: float, seed: int, null_sampler: str, map_null: str) -> dict:
+    return {
+        "null_size": null_size,
+        "threshold": threshold,
+        "seed": seed,
+        "null_sampler": null_sampler,
+        "map_null": map_null,
+    }
+
+
+def phenotypic_activity(
+    profiles: pd.DataFrame,
+    *,
+    dose: int = 6,
+    null_size: int = 50_000,
+    threshold: float = 0.05,
+    seed: int = 0,
+    similarity: str = "cosine",
+    null_sampler: str = "fast",
+    map_null: str = "shared",
+    batch_size: int = 2048,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fig S7A: can each compound's replicates be retrieved against same-plate DMSO wells?
+
+    Selects the dose (:func:`select_activity_profiles`), makes DMSO ids unique, scores every
+    replicate with AP (positives: same ``Metadata_broad_sample``; negatives: DMSO wells on the
+    same plate) and groups by compound (BH over compounds).
+
+    Returns
+    -------
+    ap : one row per profile (DMSO rows have AP NaN).
+    map : one row per compound, :func:`mapeval.mean_average_precision` columns.
+    """
+    _require(profiles, ACTIVITY_COLUMNS, "activity profiles")
+    selected = select_activity_profiles(profiles, dose)
+    meta, feats = split_profiles(selected)
+    meta = unique_controls(meta)
+    ap = mapeval.average_precision(
+        meta, feats, **ACTIVITY_PAIRS, similarity=similarity, batch_size=batch_size
+    )
+    scores = mapeval.mean_average_precision(
+        ap, ["Metadata_broad_sample"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)
+    )
+    return ap, scores
+
+
+def active_compounds(activity_map: pd.DataFrame) -> list[str]:
+    """Compounds (full ``Metadata_broad_sample``) whose activity passes BH-corrected p < threshold."""
+    _require(activity_map, ["Metadata_broad_sample", "below_corrected_p"], "activity mAP table")
+    hit = activity_map["below_corrected_p"].astype(bool)
+    return sorted(activity_map.loc[hit, "Metadata_broad_sample"].astype(str))
+
