@@ -107,7 +107,7 @@ rule cellhealth_plate_well:
         "logs/cellhealth/cellhealth_plate_well.log",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=240,
@@ -127,7 +127,7 @@ rule cellhealth_activity:
         "logs/cellhealth/cellhealth_activity_{ch_control}.log",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=60,
@@ -146,7 +146,7 @@ rule cellhealth_feature_groups:
         "logs/cellhealth/cellhealth_feature_groups_{ch_groups}.log",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=480,
@@ -167,7 +167,7 @@ rule cellhealth_consistency:
         "logs/cellhealth/cellhealth_consistency.log",
     conda:
         "../../envs/pycytominer.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=60,

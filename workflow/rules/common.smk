@@ -30,9 +30,15 @@ _check_packages_from_checkout()
 from mapreprod.config import validate_config
 
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    validate_config(
+        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+    )
 except ValueError as error:
     raise WorkflowError(str(error)) from None
+
+# Threads of every job that computes AP/mAP: the rule declares them, its script passes
+# snakemake.threads to the engine (Snakemake caps them at --cores).
+MAP_THREADS = config["map"]["threads"]
 
 # The figure registry (workflow/mapreprod/figures.tsv): id, dataset, paper figure, rule, caption.
 FIGURE_REGISTRY = registry.figures()
@@ -99,7 +105,7 @@ config["_report_captions"] = registry.report_captions("results/reproduction.csv"
 
 
 def figure_outputs(figure, table=True):
-    """Named outputs of the rule that draws one figure: png (in the report, captioned from
+    """Named outputs of the job that draws one figure -- png (in the report, captioned from
     the registry), pdf and (unless ``table`` is false: another rule writes it) the source table
     results/tables/<id>.csv. ``figure`` may be a literal id or "{figure}"."""
     outputs = {
@@ -119,3 +125,15 @@ def figure_outputs(figure, table=True):
 def reproduction_inputs():
     """The reproduction table of each real dataset that runs."""
     return [f"results/{dataset}/reproduction.csv" for dataset in config["datasets"]]
+
+
+# Input functions of the dataset rules.
+
+
+def nelisa_profiles(wildcards):
+    """Profiles of one nELISA-experiment assay: the download, or (nelisa.synthetic_cellpainting)
+    the generated Cell Painting half built on the real nELISA file's wells and compounds.
+    """
+    if wildcards.assay == "cellpainting" and config["nelisa"]["synthetic_cellpainting"]:
+        return "resources/nelisa_synthetic/cellpainting_profiles.parquet"
+    return f"resources/nelisa/{wildcards.assay}_profiles.parquet"

@@ -111,7 +111,7 @@ rule cpg0004_activity:
         "logs/cpg0004/cpg0004_activity.log",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=16000,
         runtime=120,
@@ -133,7 +133,7 @@ rule cpg0004_consistency:
         "logs/cpg0004/cpg0004_consistency.log",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=60,

@@ -24,14 +24,6 @@ NELISA_CONSISTENCY_FILTER = (
 )
 
 
-# Profiles of each assay: the downloads, or (nelisa.synthetic_cellpainting) a generated Cell
-# Painting half built on the real nELISA file's wells and compounds.
-def nelisa_profiles(wildcards):
-    if wildcards.assay == "cellpainting" and NELISA["synthetic_cellpainting"]:
-        return "resources/nelisa_synthetic/cellpainting_profiles.parquet"
-    return f"resources/nelisa/{wildcards.assay}_profiles.parquet"
-
-
 rule nelisa_synthetic_cellpainting:
     input:
         nelisa="resources/nelisa/nelisa_profiles.parquet",
@@ -104,7 +96,7 @@ rule nelisa_activity:
         assay="cellpainting|nelisa",
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=30,
@@ -131,7 +123,7 @@ rule nelisa_consistency:
         assay="cellpainting|nelisa",
     conda:
         "../../envs/pycytominer.yaml"
-    threads: 1
+    threads: MAP_THREADS
     resources:
         mem_mb=4000,
         runtime=30,

@@ -16,7 +16,7 @@ activity = pd.read_csv(snakemake.input.activity)  # noqa: F821
 consensus = ch.consistency_profiles(profiles)
 map_table, ap_table = ch.phenotypic_consistency(
     consensus, activity, min_active_guides=snakemake.params.min_active_guides,  # noqa: F821
-    **snakemake.params.settings,  # noqa: F821
+    **snakemake.params.settings, threads=snakemake.threads,  # noqa: F821
 )
 map_table.to_csv(snakemake.output.map, index=False)  # noqa: F821
 ap_table.to_csv(snakemake.output.ap, index=False)  # noqa: F821

@@ -16,5 +16,5 @@ else:
     groups, to_table = ch.compartment_groups(features), ch.compartment_table
 for name, members in groups.items():
     print(f"{name}: {len(members)} features", file=sys.stderr)
-analysis = ch.feature_group_analysis(profiles, groups, **snakemake.params.settings)  # noqa: F821
+analysis = ch.feature_group_analysis(profiles, groups, **snakemake.params.settings, threads=snakemake.threads)  # noqa: F821
 to_table(analysis).to_csv(snakemake.output.table, index=False)  # noqa: F821

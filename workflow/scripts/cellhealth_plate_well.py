@@ -10,7 +10,9 @@ from mapreprod.datasets import cellhealth as ch  # noqa: E402
 
 settings = snakemake.params.settings  # noqa: F821
 tables = [
-    ch.plate_well_position(pd.read_parquet(snakemake.input[method]), method, **settings)  # noqa: F821
+    ch.plate_well_position(
+        pd.read_parquet(snakemake.input[method]), method, **settings, threads=snakemake.threads  # noqa: F821
+    )
     for method in ch.PREPROCESSINGS
 ]
 pd.concat(tables, ignore_index=True).to_csv(snakemake.output.table, index=False)  # noqa: F821

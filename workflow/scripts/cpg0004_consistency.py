@@ -15,7 +15,7 @@ if snakemake.params.activity_filter:  # noqa: F821
     active = active_compounds(pd.read_csv(snakemake.input.activity))  # noqa: F821
     print(f"activity filter: {len(active)} active compounds kept", file=sys.stderr)
 ap, scores = phenotypic_consistency(
-    consensus, labels, active=active, **snakemake.params.settings  # noqa: F821
+    consensus, labels, active=active, **snakemake.params.settings, threads=snakemake.threads  # noqa: F821
 )
 print(f"{len(scores)} targets, {scores['below_corrected_p'].mean():.1%} consistent", file=sys.stderr)
 ap.to_csv(snakemake.output.ap, index=False)  # noqa: F821

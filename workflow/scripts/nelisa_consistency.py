@@ -21,6 +21,7 @@ table = nelisa.consistency_map(
     null_sampler=p.null_sampler,
     map_null=p.map_null,
     batch_size=p.batch_size,
+    threads=snakemake.threads,  # noqa: F821
 )
 print(f"{len(table)} targets, {table['p < 0.05'].mean():.0%} retrieved", file=sys.stderr)
 table.to_csv(snakemake.output.table, index=False)  # noqa: F821

@@ -36,6 +36,7 @@ def phenotypic_activity(
     null_sampler: str = "fast",
     map_null: str = "shared",
     threshold: float = 0.05,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """mAP of every guide against the controls of ``subset`` (Fig 3B pairing by default).
 
@@ -61,6 +62,7 @@ def phenotypic_activity(
         pos_diffby=list(pos_diffby),
         neg_sameby=[],
         neg_diffby=[PERT, *neg_diffby],
+        threads=threads,
     )
     m = mapeval.mean_average_precision(
         ap, PERT, null_size=null_size, threshold=threshold, seed=seed,
@@ -104,12 +106,12 @@ def activity_by_cell_line(
 
 
 def _map_only(subset, null_size, seed, extra_same, diff, threshold, null_sampler="fast",
-              map_null="shared", features=None, neg_diffby=(CONTROL_INDEX,)):
+              map_null="shared", features=None, neg_diffby=(CONTROL_INDEX,), threads=None):
     """Guide mAP against controls without the AP-level p-values (Fig 3A, 3D, S6C)."""
     meta, feats = _split(subset, features)
     ap = mapeval.average_precision(
         meta, feats, pos_sameby=[PERT, CONTROL_INDEX, *extra_same], pos_diffby=list(diff),
-        neg_sameby=[], neg_diffby=[PERT, *neg_diffby],
+        neg_sameby=[], neg_diffby=[PERT, *neg_diffby], threads=threads,
     )
     m = mapeval.mean_average_precision(ap, PERT, null_size=null_size, threshold=threshold,
                                        seed=seed, null_sampler=null_sampler, map_null=map_null)

@@ -53,6 +53,7 @@ def phenotypic_consistency(
     threshold: float = 0.05,
     null_sampler: str = "fast",
     map_null: str = "shared",
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 3E: per cell line, guides of genes with >= ``min_active_guides`` active guides (all
     guides of those genes, active or not) retrieved against the guides of the other kept genes.
@@ -71,7 +72,7 @@ def phenotypic_consistency(
         part = part.reset_index(drop=True)
         meta, feats = _split(part, None)
         ap = mapeval.average_precision(meta, feats, pos_sameby=[GENE], pos_diffby=[],
-                                       neg_sameby=[], neg_diffby=[GENE])
+                                       neg_sameby=[], neg_diffby=[GENE], threads=threads)
         m = mapeval.mean_average_precision(ap, GENE, null_size=null_size, threshold=threshold,
                                            seed=seed, null_sampler=null_sampler, map_null=map_null)
         m = paper_columns(m)

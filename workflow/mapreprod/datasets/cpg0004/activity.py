@@ -33,6 +33,7 @@ def phenotypic_activity(
     null_sampler: str = "fast",
     map_null: str = "shared",
     batch_size: int = 2048,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7A: can each compound's replicates be retrieved against same-plate DMSO wells?
 
@@ -50,7 +51,8 @@ def phenotypic_activity(
     meta, feats = split_profiles(selected)
     meta = unique_controls(meta)
     ap = mapeval.average_precision(
-        meta, feats, **ACTIVITY_PAIRS, similarity=similarity, batch_size=batch_size
+        meta, feats, **ACTIVITY_PAIRS, similarity=similarity, batch_size=batch_size,
+        threads=threads,
     )
     scores = mapeval.mean_average_precision(
         ap, ["Metadata_broad_sample"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)

@@ -70,6 +70,7 @@ def phenotypic_consistency(
     null_sampler: str = "fast",
     map_null: str = "shared",
     batch_size: int = 2048,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7C: do compounds annotated with the same target gene have similar profiles?
 
@@ -93,6 +94,7 @@ def phenotypic_consistency(
         multilabel_col="Metadata_target",
         similarity=similarity,
         batch_size=batch_size,
+        threads=threads,
     )
     scores = mapeval.mean_average_precision(
         ap, ["Metadata_target"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)

@@ -21,6 +21,7 @@ def activity_map(
     null_sampler: str = "fast",
     map_null: str = "shared",
     batch_size: int = 2048,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Phenotypic activity of each compound: its replicates retrieved against DMSO wells.
 
@@ -47,6 +48,7 @@ def activity_map(
         neg_sameby=["Metadata_Plate"] if same_plate_controls else [],
         neg_diffby=[PERT, CONTROL_INDEX],
         batch_size=batch_size,
+        threads=threads,
     )
     m = mapeval.mean_average_precision(
         ap,

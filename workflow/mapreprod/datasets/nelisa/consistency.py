@@ -51,6 +51,7 @@ def consistency_map(
     null_sampler: str = "fast",
     map_null: str = "shared",
     batch_size: int = 2048,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Phenotypic consistency of each target: compounds sharing it retrieve each other.
 
@@ -73,6 +74,7 @@ def consistency_map(
         neg_diffby=[TARGET, PERT],
         multilabel_col=TARGET,
         batch_size=batch_size,
+        threads=threads,
     )
     m = mapeval.mean_average_precision(
         ap,
