@@ -170,6 +170,19 @@ def test_plate_well_has_one_row_per_guide_mode_and_cell_line(three_cell_lines):
                                  "p < 0.05", "markers", "-log10(mAP p-value)"]
 
 
+def test_plate_well_bh_option_corrects_the_stouffer_p_within_cell_line_and_mode(three_cell_lines):
+    raw = ch.plate_well_position(three_cell_lines, "standardize", null_size=50, seed=1)
+    bh = ch.plate_well_position(three_cell_lines, "standardize", null_size=50, seed=1, bh=True)
+    assert (raw["mAP"] == bh["mAP"]).all()
+    for _, rows in raw.groupby(["Cell type", "mode"]):
+        # statsmodels' fdr_bh is the independent oracle of the caption's BH
+        from statsmodels.stats.multitest import multipletests
+
+        expected = multipletests(rows["p_value"], method="fdr_bh")[1]
+        assert np.allclose(bh.loc[rows.index, "p_value"], expected)
+        assert (bh.loc[rows.index, "p < 0.05"] == (expected < 0.05)).all()
+
+
 def test_activity_ap_pvalues_are_bh_corrected_within_the_call(three_cell_lines):
     subset = ch.replicate_subset(three_cell_lines, "HCC44")
     m, a = ch.phenotypic_activity(subset, null_size=100, seed=0)

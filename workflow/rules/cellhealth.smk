@@ -112,7 +112,7 @@ rule cellhealth_plate_well:
         mem_mb=4000,
         runtime=240,
     params:
-        settings=CELLHEALTH_MAP,
+        settings={**CELLHEALTH_MAP, "bh": CELLHEALTH["plate_well_bh"]},
     script:
         "../scripts/cellhealth_plate_well.py"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import mapeval
 import numpy as np
 import pandas as pd
 from scipy.stats import combine_pvalues
@@ -34,11 +35,14 @@ def plate_well_position(
     null_size: int,
     seed: int = 0,
     threshold: float = 0.05,
+    bh: bool = False,
     **kwargs,
 ) -> pd.DataFrame:
     """Fig 3A for one preprocessed dataset: per cell line, plate pair and mode, guide mAP against
     the cutting controls of both plates; aggregated over the three plate pairs with the mean mAP
-    and the Stouffer-combined uncorrected p-value (no BH, as the authors' code).
+    and the Stouffer-combined uncorrected p-value (no BH, as the authors' code). With ``bh`` (the
+    figure caption's wording) the combined p-values are BH-corrected within each (cell line,
+    mode) before the threshold (docs/methods.md §11.5).
 
     Returns one row per (guide, mode, cell line) with ``Metadata_pert_name, mode, Preprocessing,
     Cell type, mAP, p_value, p < 0.05, markers, -log10(mAP p-value)``.
@@ -62,6 +66,10 @@ def plate_well_position(
         .reset_index()
     )
     out["Preprocessing"] = label
+    if bh:
+        out["p_value"] = out.groupby(["Cell type", "mode"], sort=False)["p_value"].transform(
+            lambda p: mapeval.benjamini_hochberg(p.to_numpy())
+        )
     out["p < 0.05"] = out["p_value"] < threshold
     out["markers"] = _markers(out["p < 0.05"])
     out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["p_value"], EPS))
