@@ -155,3 +155,64 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
             + "\n  - ".join(problems)
         )
     return config
+
+
+def load_config_file(path: str | Path) -> dict:
+    """Read one YAML config file; a syntax error names the file, line and column.
+
+    (Snakemake's own loader says only "Config file is not valid JSON or YAML": run
+    ``python -m mapreprod.config FILE`` to see where.)"""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ValueError(f"config file {path} not found") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        detail = f"{problem} ({context})" if context else problem
+        raise ValueError(f"{where}: YAML syntax error: {detail}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a config file must map keys to values at the top level")
+    return data
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def check_config_files(
+    paths: list[str | Path], default: str | Path, schema_path: str | Path
+) -> dict:
+    """The config a run with ``--configfile paths...`` would get (each file merged over the
+    default, as Snakemake does), validated; raises ValueError naming the file, line or key."""
+    config = load_config_file(default)
+    for path in paths:
+        config = _merge(config, load_config_file(path))
+    return validate_config(config, schema_path)
+
+
+if __name__ == "__main__":  # python -m mapreprod.config [FILE ...]: check config files
+    import sys
+
+    root = Path.cwd()
+    try:
+        check_config_files(
+            sys.argv[1:], root / "config/config.yaml", root / "workflow/schemas/config.schema.yaml"
+        )
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(1) from None
+    print("config OK: " + ", ".join(["config/config.yaml", *sys.argv[1:]]))

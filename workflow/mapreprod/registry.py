@@ -121,3 +121,47 @@ def report_captions(reproduction_csv: str | Path | None = None) -> dict[str, str
         lines.append(f"Source table: ``results/tables/{row.id}.csv``; rule ``{row.rule}``.")
         out[row.id] = "\n".join(lines)
     return out
+
+
+README_START = "<!-- figure list: generated from workflow/mapreprod/figures.tsv -->"
+README_END = "<!-- end of figure list -->"
+
+
+def readme_table() -> str:
+    """The README's figure list (Markdown), generated from the registry; tests check the README
+    holds exactly this text between :data:`README_START` and :data:`README_END`.
+    Regenerate with ``python -m mapreprod.registry README.md``."""
+    table = figures()
+    lines = [
+        README_START,
+        "",
+        "| id | dataset (`datasets:`) | figure | what it shows |",
+        "|---|---|---|---|",
+    ]
+    for row in table.itertuples(index=False):
+        source = {"kalinin2025": "", "chandrasekaran2024": " (CPJUMP1 paper)", "ours": ""}[row.paper]
+        first = row.caption.split(". ")[0].rstrip(".")
+        lines.append(f"| `{row.id}` | {row.dataset} | {row.paper_figure}{source} | {first} |")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def update_readme(path: str | Path) -> bool:
+    """Rewrite the figure list of the README at ``path``; True if it changed."""
+    path = Path(path)
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{path}: no figure-list markers ({README_START!r} ... {README_END!r})")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = head + readme_table() + tail
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":  # python -m mapreprod.registry README.md
+    import sys
+
+    for target in sys.argv[1:]:
+        print(f"{target}: {'updated' if update_readme(target) else 'up to date'}")
