@@ -113,6 +113,14 @@ def report_captions(reproduction_csv: str | Path | None = None) -> dict[str, str
         if numbers is not None and {"figure", "quantity", "paper", "ours"} <= set(numbers.columns):
             mine = numbers[[row.paper_figure in _figure_labels(f) for f in numbers["figure"]]]
             if len(mine):
+                if "note" in mine.columns and mine["note"].str.contains(
+                    "SYNTHETIC|synthetic|stand-in", regex=True
+                ).any():
+                    lines.append(
+                        "This run used a generated stand-in with the real files' schema: its "
+                        "numbers show that the pipeline works, not the paper's result."
+                    )
+                    lines.append("")
                 lines.append("Numbers of this run (paper / ours):")
                 lines.append("")
                 for r in mine.itertuples(index=False):

@@ -98,7 +98,7 @@ def with_paper_values(dataset: str, ours: pd.DataFrame) -> pd.DataFrame:
     source = merged["source"].fillna("")
     note = merged["note"].fillna("")
     merged["note"] = [
-        "; ".join(part for part in (n, f"paper: {s}" if s else "") if part)
+        "; ".join(part for part in (n, f"paper: {s}" if s and s != "paper text" else "") if part)
         for n, s in zip(note, source)
     ]
     order = {key: i for i, key in enumerate(zip(paper["figure"], paper["quantity"]))}

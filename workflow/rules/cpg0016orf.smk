@@ -1,1 +1,182 @@
-# Rules: cpg0016orf (placeholder; see docs/methods.md).
+# Rules: cpg0016[orf], JUMP ORF overexpression (SPEC §5). Fig S7B: is each ORF's set of replicate
+# wells retrievable against the negative-control ORF wells of its plate? Fig S7D: do the median
+# consensus profiles of active ORFs retrieve the genes of the same CORUM complex? With
+# cpg0016orf.synthetic the same rules run on a generated stand-in with the real files' names and
+# columns (resources/cpg0016orf_synthetic/).
+from mapreprod.datasets.cpg0016orf.standin import FILES as CPG0016ORF_FILES
+
+CPG0016ORF = config["cpg0016orf"]
+CPG0016ORF_INPUTS = (
+    "resources/cpg0016orf_synthetic"
+    if CPG0016ORF["synthetic"]
+    else "resources/cpg0016orf"
+)
+# The five inputs of the analysis (the authors' download script).
+CPG0016ORF_ANALYSIS = {
+    key: f"{CPG0016ORF_INPUTS}/{CPG0016ORF_FILES[key]}"
+    for key in ("profiles", "orf_metadata", "compounds", "experiment", "reagents")
+}
+# The JUMP metadata the stand-in is laid out on, fetched like any input (manifest or
+# data.mirror) only with synthetic_real_metadata; otherwise the stand-in generates it.
+CPG0016ORF_JUMP_METADATA = (
+    {
+        "orf": "resources/cpg0016orf/orf.csv.gz",
+        "plate": "resources/cpg0016orf/plate.csv.gz",
+        "experiment": "resources/cpg0016orf/experiment-metadata_production.tsv",
+        "controls": "resources/cpg0016orf/perturbation_control.csv",
+    }
+    if CPG0016ORF["synthetic_real_metadata"]
+    else {}
+)
+# mAP settings shared by both tests.
+CPG0016ORF_MAP = {
+    "null_size": CPG0016ORF["null_size"],
+    "seed": CPG0016ORF["seed"],
+    "similarity": CPG0016ORF["similarity"],
+    "null_sampler": config["map"]["null_sampler"],
+    "map_null": config["map"]["map_null"],
+    "batch_size": config["map"]["batch_size"],
+}
+# With consistency_wells: filtered, the consistency step re-applies the S7B filters.
+CPG0016ORF_FILTER_INPUTS = (
+    {k: v for k, v in CPG0016ORF_ANALYSIS.items() if k != "profiles"}
+    if CPG0016ORF["consistency_wells"] == "filtered"
+    else {"orf_metadata": CPG0016ORF_ANALYSIS["orf_metadata"]}
+)
+
+
+rule cpg0016orf_synthetic_data:
+    input:
+        **CPG0016ORF_JUMP_METADATA,
+    output:
+        **{
+            key: f"resources/cpg0016orf_synthetic/{name}"
+            for key, name in CPG0016ORF_FILES.items()
+        },
+    log:
+        "logs/cpg0016orf/cpg0016orf_synthetic_data.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        design=CPG0016ORF["synthetic_design"],
+        seed=CPG0016ORF["seed"],
+    script:
+        "../scripts/cpg0016orf_synthetic.py"
+
+
+rule cpg0016orf_activity:
+    input:
+        **CPG0016ORF_ANALYSIS,
+    output:
+        ap="results/cpg0016orf/ap_activity.csv.gz",
+        map="results/cpg0016orf/map_activity.csv",
+        steps="results/cpg0016orf/filter_steps.csv",
+    log:
+        "logs/cpg0016orf/cpg0016orf_activity.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    params:
+        settings=CPG0016ORF_MAP,
+        fdr=CPG0016ORF["activity_fdr"],
+    script:
+        "../scripts/cpg0016orf_activity.py"
+
+
+rule cpg0016orf_consistency:
+    input:
+        **CPG0016ORF_FILTER_INPUTS,
+        profiles=CPG0016ORF_ANALYSIS["profiles"],
+        activity=rules.cpg0016orf_activity.output.map,
+    output:
+        consensus="results/cpg0016orf/consensus.parquet",
+        ap="results/cpg0016orf/ap_consistency.csv.gz",
+        map="results/cpg0016orf/map_consistency.csv",
+    log:
+        "logs/cpg0016orf/cpg0016orf_consistency.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=60,
+    params:
+        settings=CPG0016ORF_MAP,
+        fdr=CPG0016ORF["consistency_fdr"],
+        consensus_by=CPG0016ORF["consensus_by"],
+        wells=CPG0016ORF["consistency_wells"],
+    script:
+        "../scripts/cpg0016orf_consistency.py"
+
+
+rule cpg0016orf_figS7b:
+    input:
+        map=rules.cpg0016orf_activity.output.map,
+    output:
+        **figure_outputs("figS7b"),
+    log:
+        "logs/cpg0016orf/cpg0016orf_figS7b.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        unit="Metadata_JCP2022",
+        threshold=CPG0016ORF["activity_fdr"],
+        title="cpg0016[orf]: phenotypic activity (ORFs vs same-plate negcon ORFs)",
+        synthetic=CPG0016ORF["synthetic"],
+    script:
+        "../scripts/cpg0016orf_figure.py"
+
+
+rule cpg0016orf_figS7d:
+    input:
+        map=rules.cpg0016orf_consistency.output.map,
+    output:
+        **figure_outputs("figS7d"),
+    log:
+        "logs/cpg0016orf/cpg0016orf_figS7d.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        unit="Metadata_corum_complex_list",
+        threshold=CPG0016ORF["consistency_fdr"],
+        title="cpg0016[orf]: phenotypic consistency (CORUM complexes)",
+        synthetic=CPG0016ORF["synthetic"],
+    script:
+        "../scripts/cpg0016orf_figure.py"
+
+
+rule cpg0016orf_reproduction:
+    input:
+        activity=rules.cpg0016orf_activity.output.map,
+        consistency=rules.cpg0016orf_consistency.output.map,
+        steps=rules.cpg0016orf_activity.output.steps,
+    output:
+        table="results/cpg0016orf/reproduction.csv",
+    log:
+        "logs/cpg0016orf/cpg0016orf_reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        synthetic=CPG0016ORF["synthetic"],
+        consistency_fdr=CPG0016ORF["consistency_fdr"],
+    script:
+        "../scripts/cpg0016orf_reproduction.py"

@@ -6,7 +6,11 @@ rule reproduction:
         fig2="results/tables/fig2.csv",
         parts=reproduction_inputs(),
     output:
-        csv="results/reproduction.csv",
+        csv=report(
+            "results/reproduction.csv",
+            caption="../report/reproduction.rst",
+            category="0 Reproduction: paper vs this run",
+        ),
         md="results/reproduction.md",
     log:
         "logs/reproduction.log",
