@@ -81,12 +81,14 @@ def all_targets():
     real dataset listed in config['datasets'], and the reproduction summary."""
     parts = ["simulations", *config["datasets"]]
     figures = [path for part in parts for path in figure_targets(active_figures(part))]
-    return figures + ["results/reproduction.csv", "results/reproduction.md"]
+    return figures + OWN_DATA_TARGETS + ["results/reproduction.csv", "results/reproduction.md"]
 
 
 def _figure_id(output):
-    """The figure id of a figure rule's job, from its PNG path."""
-    return Path(output.png).stem
+    """The registered figure id of a figure job, from its PNG path (own-data figures,
+    own_<name>_<analysis>, are registered as own_<analysis>)."""
+    stem = Path(output.png).stem
+    return OWN_FIGURE_IDS.get(stem, stem)
 
 
 def _report_category(wildcards, output):
@@ -95,13 +97,26 @@ def _report_category(wildcards, output):
 
 def _report_labels(wildcards, output):
     row = registry.entry(_figure_id(output))
-    return {"figure": row["paper_figure"], "id": row["id"]}
+    return {"figure": row["paper_figure"], "id": Path(output.png).stem}
 
 
 # Captions of the report (snakemake --report): the registry's caption, its paper figure and the
 # numbers of this run next to the paper's (results/reproduction.csv, read only when it exists,
 # i.e. when the report is built after a run). workflow/report/caption.rst looks them up by id.
+# Own-data figures are named by the user's datasets: own_<name>_<analysis> -> own_<analysis>.
+OWN_FIGURE_IDS = (
+    {
+        f"own_{name}_{analysis}": f"own_{analysis}"
+        for name in config["own_data"].get("datasets", {})
+        for analysis in ("activity", "consistency")
+    }
+    if "own_data" in config["datasets"]
+    else {}
+)
 config["_report_captions"] = registry.report_captions("results/reproduction.csv")
+config["_report_captions"].update(
+    {stem: config["_report_captions"][fid] for stem, fid in OWN_FIGURE_IDS.items()}
+)
 
 
 def figure_outputs(figure, table=True):

@@ -1,1 +1,201 @@
-# Rules: own_data (placeholder; see docs/methods.md).
+# Rules: your own profiles, by config only (config section own_data; docs/methods.md "Your own
+# profiles"). Every entry of own_data.datasets runs when own_data is in `datasets:`: its files
+# are mapped and normalized, each perturbation's replicates are retrieved against the control
+# wells (phenotypic activity; the AP step split over own_data.datasets.<name>.shards jobs and
+# gathered before the p-values), and, with an annotation column, perturbations sharing an
+# annotation are retrieved against the others (phenotypic consistency).
+from mapreprod.datasets.own_data.paths import OwnDataWorkflow
+
+# The configured datasets (checked now: config keys, globs, and the columns of files that
+# exist already), their targets and input functions (mapreprod/datasets/own_data/paths.py).
+try:
+    OWN = OwnDataWorkflow(config["own_data"], "own_data" in config["datasets"])
+except ValueError as err:
+    raise WorkflowError(f"Config error: {err}") from None
+OWN_DATA = config["own_data"]
+OWN_DATA_SPECS = OWN.specs
+#: Every figure file (png, pdf, source table) of the configured own datasets.
+OWN_DATA_TARGETS = OWN.targets
+# The registry's ids own_activity / own_consistency are templates: the files are named per
+# dataset (own_<name>_activity.png), listed in OWN_DATA_TARGETS instead.
+FIGURES_OFF["own_data"] = {"own_activity", "own_consistency"}
+
+
+wildcard_constraints:
+    own_name=OWN.name_pattern,
+    own_analysis="activity|consistency",
+    own_shard=r"\d+",
+    own_n_shards=r"\d+",
+
+
+rule own_data_example:
+    output:
+        profiles="resources/own_data_example/profiles.csv.gz",
+        truth="resources/own_data_example/planted_truth.csv",
+    log:
+        "logs/own_data/own_data_example.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        settings=OWN_DATA["example"],
+    script:
+        "../scripts/own_data_example.py"
+
+
+rule own_data_prepare:
+    input:
+        profiles=OWN.profiles,
+    output:
+        profiles="results/own_data/{own_name}/prepared.parquet",
+        info="results/own_data/{own_name}/prepared.json",
+    log:
+        "logs/own_data/{own_name}/prepare.log",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(2000 + 12 * input.size_mb),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
+    params:
+        name="{own_name}",
+        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+    script:
+        "../scripts/own_data_prepare.py"
+
+
+rule own_data_ap_shard:
+    input:
+        profiles=rules.own_data_prepare.output.profiles,
+        info=rules.own_data_prepare.output.info,
+    output:
+        ap="results/own_data/{own_name}/activity_ap/shard{own_shard}of{own_n_shards}.parquet",
+    log:
+        "logs/own_data/{own_name}/ap_shard{own_shard}of{own_n_shards}.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, input: int(1000 + 2.5 * input.size_mb),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
+    params:
+        name="{own_name}",
+        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        shard=lambda wc: int(wc.own_shard),
+        n_shards=lambda wc: int(wc.own_n_shards),
+        batch_size=config["map"]["batch_size"],
+    script:
+        "../scripts/own_data_ap_shard.py"
+
+
+rule own_data_activity:
+    input:
+        profiles=rules.own_data_prepare.output.profiles,
+        shards=OWN.shard_files,
+    output:
+        table="results/own_data/{own_name}/activity.csv",
+        ap="results/own_data/{own_name}/activity_ap.parquet",
+    log:
+        "logs/own_data/{own_name}/activity.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input: int(2000 + 0.5 * input.size_mb),
+        runtime=30,
+    params:
+        name="{own_name}",
+        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        null_sampler=config["map"]["null_sampler"],
+        map_null=config["map"]["map_null"],
+    script:
+        "../scripts/own_data_activity.py"
+
+
+rule own_data_consistency:
+    input:
+        unpack(OWN.consistency_inputs),
+        profiles=rules.own_data_prepare.output.profiles,
+        info=rules.own_data_prepare.output.info,
+    output:
+        table="results/own_data/{own_name}/consistency.csv",
+        info="results/own_data/{own_name}/consistency.json",
+    log:
+        "logs/own_data/{own_name}/consistency.log",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, input: int(1000 + 4 * input.size_mb),
+        runtime=lambda wc, input: int(10 + input.size_mb / 20),
+    params:
+        name="{own_name}",
+        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        null_sampler=config["map"]["null_sampler"],
+        map_null=config["map"]["map_null"],
+        batch_size=config["map"]["batch_size"],
+    script:
+        "../scripts/own_data_consistency.py"
+
+
+rule own_data_figure:
+    input:
+        table="results/own_data/{own_name}/{own_analysis}.csv",
+    output:
+        **figure_outputs("own_{own_name}_{own_analysis}"),
+    log:
+        "logs/own_data/{own_name}/figure_{own_analysis}.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        name="{own_name}",
+        analysis="{own_analysis}",
+        threshold=lambda wc: OWN_DATA_SPECS[wc.own_name].threshold,
+    script:
+        "../scripts/own_data_figure.py"
+
+
+rule own_data_summary:
+    input:
+        unpack(OWN.summary_inputs),
+        info=rules.own_data_prepare.output.info,
+    output:
+        table="results/own_data/{own_name}/reproduction.csv",
+    log:
+        "logs/own_data/{own_name}/summary.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        name="{own_name}",
+        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+    script:
+        "../scripts/own_data_summary.py"
+
+
+rule own_data_reproduction:
+    input:
+        summaries=OWN.summaries,
+        figures=OWN_DATA_TARGETS,
+    output:
+        table="results/own_data/reproduction.csv",
+    log:
+        "logs/own_data/reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/own_data_reproduction.py"

@@ -1,0 +1,44 @@
+"""Small hand-made screens shared by the own-data tests (no randomness beyond a fixed seed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from mapreprod.datasets.own_data.inputs import OwnDataSpec
+
+
+def tiny_screen(seed: int = 0, plates: int = 3, n_features: int = 6) -> pd.DataFrame:
+    """Plates x (4 DMSO + 3 compounds x 2 doses) wells, lab-style columns, features f0.. and
+    a CellProfiler-named one; compound c1 acts, c0 and c2 do not."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(plates):
+        for w in range(4):
+            rows.append((f"P{p}", f"A{w:02d}", "DMSO", 0.0, None))
+        for c in range(3):
+            for d, dose in enumerate((1.0, 10.0)):
+                rows.append((f"P{p}", f"B{c}{d}", f"c{c}", dose, ["T1|T2", "T1", "T3"][c]))
+    meta = pd.DataFrame(rows, columns=["Metadata_Plate", "Metadata_Well", "Metadata_Compound",
+                                       "Metadata_Dose", "Metadata_Target"])
+    x = rng.normal(size=(len(meta), n_features)) + 5.0
+    x[(meta["Metadata_Compound"] == "c1").to_numpy()] += np.linspace(3, -3, n_features)
+    feats = pd.DataFrame(x, columns=[f"f{i}" for i in range(n_features - 1)]
+                         + ["Cells_AreaShape_Area"])
+    return pd.concat([meta, feats], axis=1)
+
+
+def tiny_spec(**entry) -> OwnDataSpec:
+    """Spec of :func:`tiny_screen` with a few overrides (nested dicts as in the config)."""
+    base = {
+        "profiles": "tiny.csv",
+        "columns": {"perturbation": ["Metadata_Compound", "Metadata_Dose"],
+                    "plate": "Metadata_Plate", "annotation": "Metadata_Target"},
+        "controls": "Metadata_Compound == 'DMSO'",
+        "null_size": 500,
+    }
+    for key, value in entry.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return OwnDataSpec.from_config("tiny", base)

@@ -1,0 +1,58 @@
+"""The paper's figure for your data: mAP against -log10(p) with a density of mAP on top, one for
+activity (per perturbation) and one for consistency (per annotation); drawn with
+:func:`mapreprod.plotting.scatter_kde.plot_map_scatter_kde`, as Fig 3B/3E, 4A/4C and S7A/S7C.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["ANALYSES", "figure_table", "plot_own_figure"]
+
+#: analysis -> (registry id, what is scored, what it is scored against)
+ANALYSES = {
+    "activity": ("own_activity", "perturbations", "replicates vs controls"),
+    "consistency": ("own_consistency", "annotations", "perturbations sharing an annotation"),
+}
+_PLOTTED = ["mAP", "-log10(mAP p-value)", "retrieved"]
+
+
+def figure_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The figure's source table: the result table itself (key columns, counts, mAP, p-values,
+    retrieved), checked to have the plotted columns."""
+    missing = [c for c in _PLOTTED if c not in table.columns]
+    if missing:
+        raise ValueError(f"result table lacks column(s) {missing}")
+    return table.reset_index(drop=True)
+
+
+def plot_own_figure(table: pd.DataFrame, name: str, analysis: str, threshold: float = 0.05):
+    """Scatter + density of one dataset's activity or consistency table.
+
+    An empty table (e.g. no two retrieved perturbations share an annotation) gives a figure
+    that says so instead of failing the run.
+    """
+    import matplotlib.pyplot as plt
+
+    from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
+    from mapreprod.plotting.style import set_style
+
+    if analysis not in ANALYSES:
+        raise ValueError(f"analysis must be one of {list(ANALYSES)}, got {analysis!r}")
+    _, unit, design = ANALYSES[analysis]
+    set_style()
+    fig, ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")
+    title = f"{name}: phenotypic {analysis}\n{len(table)} {unit} ({design})"
+    if table.empty:
+        ax.text(0.5, 0.5, f"No {unit} to score:\nno two perturbations share an annotation"
+                if analysis == "consistency" else f"No {unit} to score", ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_xlabel("mAP")
+        ax.set_ylabel("-log10(mAP p-value)")
+        ax.set_title(title)
+        return fig
+    data = table.assign(retrieved=table["retrieved"].astype(bool))
+    data = data.rename(columns={"retrieved": f"q < {threshold:g}"})
+    plot_map_scatter_kde(data, ax, significant=f"q < {threshold:g}", title=title,
+                         ylabel="-log10(BH-corrected mAP p-value)")
+    return fig
