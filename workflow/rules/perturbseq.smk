@@ -1,1 +1,301 @@
-# Rules: perturbseq (placeholder; see docs/methods.md).
+# Rules: Perturb-seq CRISPRi, GEO GSE132080 (Fig 4E-F, 5A-B, S8; SPEC section 7). The authors'
+# Seurat steps (Read10X, CreateSeuratObject, QC filters, LogNormalize, ScaleData, vst variable
+# genes) run with scanpy; the scaled 1,000 variable genes are joined to the cell identities and
+# median-aggregated per guide; each guide is scored against the non-targeting guides (bulk mAP)
+# and each cell against 20% of the non-targeting cells (single-cell AP); one UMAP per target
+# gene. With perturbseq.synthetic the same rules run on a generated stand-in with the real
+# files' names and formats (resources/perturbseq_synthetic/).
+
+PERTURBSEQ = config["perturbseq"]
+PERTURBSEQ_DIR = (
+    "resources/perturbseq_synthetic"
+    if PERTURBSEQ["synthetic"]
+    else "resources/perturbseq"
+)
+# The GEO files and the Jost et al. supplement (names as in config/manifest.tsv).
+PERTURBSEQ_FILES = {
+    "matrix": "GSE132080_10X_matrix.mtx.gz",
+    "genes": "GSE132080_10X_genes.tsv.gz",
+    "barcodes": "GSE132080_10X_barcodes.tsv.gz",
+    "identities": "GSE132080_cell_identities.csv.gz",
+    "supplement": "41587_2019_387_MOESM3_ESM.zip",
+}
+PERTURBSEQ_INPUTS = {k: f"{PERTURBSEQ_DIR}/{f}" for k, f in PERTURBSEQ_FILES.items()}
+# Seurat's parameters (the stand-in is laid out around the same filters).
+PERTURBSEQ_SEURAT = {
+    key: PERTURBSEQ[key]
+    for key in (
+        "min_cells",
+        "min_features",
+        "min_nfeature",
+        "max_nfeature",
+        "max_percent_mt",
+        "mt_pattern",
+        "scale_factor",
+        "scale_max",
+        "n_variable_features",
+        "loess_span",
+    )
+}
+# Settings shared by the bulk and single-cell mAP.
+PERTURBSEQ_MAP = {
+    "variance_threshold": PERTURBSEQ["variance_threshold"],
+    "threshold": PERTURBSEQ["threshold"],
+    "seed": PERTURBSEQ["seed"],
+    "similarity": PERTURBSEQ["similarity"],
+    "null_sampler": config["map"]["null_sampler"],
+    "map_null": config["map"]["map_null"],
+    "batch_size": config["map"]["batch_size"],
+}
+PERTURBSEQ_RESULTS = {
+    "scaled": "results/perturbseq/scaled_matrix.parquet",
+    "single_cell": "results/perturbseq/single_cell.parquet",
+    "bulk_profiles": "results/perturbseq/bulk_profiles.parquet",
+    "bulk_map": "results/perturbseq/GSE132080_map.tsv",
+    "cell_map": "results/perturbseq/GSE132080_single_cell_map.tsv.gz",
+    "controls": "results/perturbseq/negative_control_sample.csv",
+    "cell_summary": "results/perturbseq/single_cell_summary.json",
+    "umap": "results/perturbseq/GSE132080_single_cell_umap_embeddings.parquet",
+    "seurat_summary": "results/perturbseq/seurat_summary.csv",
+}
+
+
+rule perturbseq_synthetic_data:
+    output:
+        **{
+            k: f"resources/perturbseq_synthetic/{f}"
+            for k, f in PERTURBSEQ_FILES.items()
+        },
+        guides="resources/perturbseq_synthetic/planted_guides.csv",
+        counts="resources/perturbseq_synthetic/planted_counts.json",
+    log:
+        "logs/perturbseq/perturbseq_synthetic_data.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        design=PERTURBSEQ["synthetic_design"],
+        filters={
+            k: PERTURBSEQ[k]
+            for k in (
+                "min_cells",
+                "min_features",
+                "min_nfeature",
+                "max_nfeature",
+                "max_percent_mt",
+            )
+        },
+    script:
+        "../scripts/perturbseq_synthetic_data.py"
+
+
+rule perturbseq_seurat:
+    input:
+        matrix=PERTURBSEQ_INPUTS["matrix"],
+        genes=PERTURBSEQ_INPUTS["genes"],
+        barcodes=PERTURBSEQ_INPUTS["barcodes"],
+    output:
+        scaled=PERTURBSEQ_RESULTS["scaled"],
+        variable="results/perturbseq/variable_features.csv",
+        summary=PERTURBSEQ_RESULTS["seurat_summary"],
+    log:
+        "logs/perturbseq/perturbseq_seurat.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        settings=PERTURBSEQ_SEURAT,
+    script:
+        "../scripts/perturbseq_seurat.py"
+
+
+rule perturbseq_finalize:
+    input:
+        scaled=PERTURBSEQ_RESULTS["scaled"],
+        identities=PERTURBSEQ_INPUTS["identities"],
+    output:
+        single_cell=PERTURBSEQ_RESULTS["single_cell"],
+        bulk=PERTURBSEQ_RESULTS["bulk_profiles"],
+    log:
+        "logs/perturbseq/perturbseq_finalize.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        bulk_unit=PERTURBSEQ["bulk_unit"],
+    script:
+        "../scripts/perturbseq_finalize.py"
+
+
+rule perturbseq_bulk_map:
+    input:
+        bulk=PERTURBSEQ_RESULTS["bulk_profiles"],
+        supplement=PERTURBSEQ_INPUTS["supplement"],
+    output:
+        table=PERTURBSEQ_RESULTS["bulk_map"],
+    log:
+        "logs/perturbseq/perturbseq_bulk_map.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        settings=PERTURBSEQ_MAP,
+        unit=PERTURBSEQ["bulk_unit"],
+        null_size=PERTURBSEQ["bulk_null_size"],
+    script:
+        "../scripts/perturbseq_bulk_map.py"
+
+
+rule perturbseq_single_cell_map:
+    input:
+        single_cell=PERTURBSEQ_RESULTS["single_cell"],
+        bulk=PERTURBSEQ_RESULTS["bulk_profiles"],
+    output:
+        table=PERTURBSEQ_RESULTS["cell_map"],
+        controls=PERTURBSEQ_RESULTS["controls"],
+        summary=PERTURBSEQ_RESULTS["cell_summary"],
+    log:
+        "logs/perturbseq/perturbseq_single_cell_map.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        settings=PERTURBSEQ_MAP,
+        null_size=PERTURBSEQ["single_cell_null_size"],
+        control_fraction=PERTURBSEQ["control_fraction"],
+        control_seed=PERTURBSEQ["control_seed"],
+        features=PERTURBSEQ["single_cell_features"],
+        calls=PERTURBSEQ["single_cell_calls"],
+    script:
+        "../scripts/perturbseq_single_cell_map.py"
+
+
+rule perturbseq_umap:
+    input:
+        single_cell=PERTURBSEQ_RESULTS["single_cell"],
+        controls=PERTURBSEQ_RESULTS["controls"],
+    output:
+        umap=PERTURBSEQ_RESULTS["umap"],
+    log:
+        "logs/perturbseq/perturbseq_umap.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        umap=PERTURBSEQ["umap"],
+    script:
+        "../scripts/perturbseq_umap.py"
+
+
+rule perturbseq_bulk_figure:
+    input:
+        bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
+    output:
+        **figure_outputs("{figure}"),
+    log:
+        "logs/perturbseq/perturbseq_bulk_figure_{figure}.log",
+    wildcard_constraints:
+        figure="fig4e|fig4f",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        genes=PERTURBSEQ["figure_genes"],
+        synthetic=PERTURBSEQ["synthetic"],
+    script:
+        "../scripts/perturbseq_figure.py"
+
+
+rule perturbseq_single_cell_figure:
+    input:
+        bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
+        cell_map=PERTURBSEQ_RESULTS["cell_map"],
+    output:
+        **figure_outputs("{figure}"),
+    log:
+        "logs/perturbseq/perturbseq_single_cell_figure_{figure}.log",
+    wildcard_constraints:
+        figure="fig5a|fig5b",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        genes=PERTURBSEQ["figure_genes"],
+        significance=PERTURBSEQ["single_cell_significance"],
+        threshold=PERTURBSEQ["threshold"],
+        synthetic=PERTURBSEQ["synthetic"],
+    script:
+        "../scripts/perturbseq_figure.py"
+
+
+rule perturbseq_figS8:
+    input:
+        bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
+        cell_map=PERTURBSEQ_RESULTS["cell_map"],
+        umap=PERTURBSEQ_RESULTS["umap"],
+    output:
+        **figure_outputs("figS8"),
+    log:
+        "logs/perturbseq/perturbseq_figS8.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        genes=[],
+        significance=PERTURBSEQ["single_cell_significance"],
+        threshold=PERTURBSEQ["threshold"],
+        synthetic=PERTURBSEQ["synthetic"],
+    script:
+        "../scripts/perturbseq_figure.py"
+
+
+rule perturbseq_reproduction:
+    input:
+        seurat_summary=PERTURBSEQ_RESULTS["seurat_summary"],
+        bulk_profiles=PERTURBSEQ_RESULTS["bulk_profiles"],
+        bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
+        cell_map=PERTURBSEQ_RESULTS["cell_map"],
+        cell_summary=PERTURBSEQ_RESULTS["cell_summary"],
+    output:
+        table="results/perturbseq/reproduction.csv",
+    log:
+        "logs/perturbseq/perturbseq_reproduction.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        significance=PERTURBSEQ["single_cell_significance"],
+        threshold=PERTURBSEQ["threshold"],
+        synthetic=PERTURBSEQ["synthetic"],
+    script:
+        "../scripts/perturbseq_reproduction.py"
