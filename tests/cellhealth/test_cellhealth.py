@@ -117,7 +117,7 @@ def test_subset_keeps_guides_with_exactly_six_wells_and_all_controls():
     assert (cut.loc[~ctrl, ch.CONTROL_INDEX] == -1).all()
     emp = ch.replicate_subset(df, "A549", "empty")
     assert set(emp.loc[emp[ch.IS_CONTROL] == 1, ch.GENE]) == {"EMPTY"}
-    # SPEC §3.3 caveat, kept as the authors had it: with EMPTY controls, a cutting-control guide
+    # docs/methods.md §3.3 caveat, kept as the authors had it: with EMPTY controls, a cutting-control guide
     # with exactly 6 wells counts as a guide
     assert set(emp.loc[emp[ch.IS_CONTROL] == 0, ch.PERT]) == {"AKT1-1", "Luc-1"}
 
@@ -292,7 +292,7 @@ def test_reproduction_table_covers_every_cell_health_row_of_spec_10():
     assert out["note"].str.startswith("test").all()
     assert out.loc[out["quantity"].str.startswith("ATF4-1"), "ours"].item() == "5 of 6"
     assert "A549 1 of 1" in out.loc[out["figure"] == "Fig 3F", "ours"].item()
-    # the paper's values come from paper_values.tsv (SPEC §10: 49% mean activity, 54-92% consistency)
+    # the paper's values come from paper_values.tsv (docs/methods.md §10: 49% mean activity, 54-92% consistency)
     paper = dict(zip(out["quantity"], out["paper"]))
     assert paper["activity percent retrieved, mean over cell lines"] == "49%"
     assert paper["consistency percent retrieved per cell line (range)"] == "54-92%"

@@ -1,4 +1,4 @@
-"""nELISA vs Cell Painting (mapreprod.datasets.nelisa, rules nelisa_*): SPEC §6 on tiny frames with
+"""nELISA vs Cell Painting (mapreprod.datasets.nelisa, rules nelisa_*): docs/methods.md §6 on tiny frames with
 the real nELISA schema, brute-force AP oracles, and the nELISA half end to end on the real file."""
 
 from __future__ import annotations

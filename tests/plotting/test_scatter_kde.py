@@ -1,4 +1,4 @@
-"""The generic scatter + KDE figure and the pivot scatter (SPEC §9): texts, markers, edge cases."""
+"""The generic scatter + KDE figure and the pivot scatter (docs/methods.md §9): texts, markers, edge cases."""
 
 from __future__ import annotations
 

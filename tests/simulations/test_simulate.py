@@ -1,4 +1,4 @@
-"""Simulated profiles and the simulation benchmark (mapreprod.simulations.simulate, SPEC §2)."""
+"""Simulated profiles and the simulation benchmark (mapreprod.simulations.simulate, docs/methods.md §2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mapreprod.simulations.simulate import FIGURES, Family, generate_profiles
 
 
 def authors_loop(n_feats, n_plates, cpp, percent, n_perts, family, seed=42):
-    """The authors' generator, one rng call per well and distribution (SPEC §2.2)."""
+    """The authors' generator, one rng call per well and distribution (docs/methods.md §2.2)."""
     rng = np.random.default_rng(seed)
     labels = [f"c{k}" for k in range(n_perts)] + ["negative_control"] * cpp
     plate_map = rng.choice(labels, size=len(labels), replace=False)

@@ -26,7 +26,7 @@ def _pycytominer():
 
 
 def feature_columns(df: pd.DataFrame, prefix: str = "Metadata_") -> list[str]:
-    """Every column not starting with ``prefix`` (the metadata convention, SPEC §0)."""
+    """Every column not starting with ``prefix`` (the metadata convention, docs/methods.md §0)."""
     return [c for c in df.columns if not str(c).startswith(prefix)]
 
 

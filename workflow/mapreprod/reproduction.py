@@ -1,4 +1,4 @@
-"""The paper's reported numbers next to ours (SPEC §10), gathered from every part that ran."""
+"""The paper's reported numbers next to ours (docs/methods.md §10), gathered from every part that ran."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-# Rules: Cell Health CRISPR knockouts in three cell lines (SPEC §3). Fig 3A: plate and well
+# Rules: Cell Health CRISPR knockouts in three cell lines (docs/methods.md §3). Fig 3A: plate and well
 # effects under two preprocessings; Fig 3B/3C and S6A/S6B: phenotypic activity of each guide
 # against cutting (or EMPTY) controls, and CERES; Fig 3D/S6C: channels and compartments dropped
 # or used alone; Fig 3E/3F: consistency of guides targeting the same gene. With

@@ -1,4 +1,4 @@
-# Rules: cpg0004 / LINCS compounds (SPEC §4). Fig S7A: can each compound's replicates at 10 uM be
+# Rules: cpg0004 / LINCS compounds (docs/methods.md §4). Fig S7A: can each compound's replicates at 10 uM be
 # retrieved against same-plate DMSO wells? Fig S7C: are compounds annotated with the same target
 # gene similar (consensus profiles, multilabel mAP)? With cpg0004.synthetic the same rules run on
 # generated profiles with planted signal (resources/cpg0004_synthetic/).

@@ -1,4 +1,4 @@
-# Rules: nELISA vs Cell Painting (Fig 4A-D, SPEC section 6). Each assay's profiles are
+# Rules: nELISA vs Cell Painting (Fig 4A-D, docs/methods.md §6). Each assay's profiles are
 # MAD-robustized per plate (Cell Painting also feature-selected), restricted to the compounds
 # both assays share, and scored for phenotypic activity (replicates vs DMSO) and consistency
 # (compounds sharing a target). Fig 4B/4D compare the assays and need both in nelisa.assays.

@@ -1,4 +1,4 @@
-# The paper's numbers next to ours, from every part of the workflow that ran (SPEC §10).
+# The paper's numbers next to ours, from every part of the workflow that ran (docs/methods.md §10).
 
 
 rule reproduction:

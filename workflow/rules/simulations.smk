@@ -1,4 +1,4 @@
-# Rules: simulation benchmark (Fig 2, S2-S5, SPEC section 2; figS_null is ours). One job per
+# Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null is ours). One job per
 # (figure, n_feats) simulates every condition of that figure row and scores it with mAP,
 # mp-value, MMD and k-means; a gather job writes the figure's table, a last job draws it.
 SIMULATIONS = config["simulations"]

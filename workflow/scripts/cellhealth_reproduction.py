@@ -1,4 +1,4 @@
-"""results/cellhealth/reproduction.csv: the SPEC §10 Cell Health numbers, paper vs ours."""
+"""results/cellhealth/reproduction.csv: the docs/methods.md §10 Cell Health numbers, paper vs ours."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Write the synthetic Cell Health plates, CERES tables and planted truth (SPEC §3)."""
+"""Write the synthetic Cell Health plates, CERES tables and planted truth (docs/methods.md §3)."""
 
 import sys
 

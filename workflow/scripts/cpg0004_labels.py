@@ -1,4 +1,4 @@
-"""Target genes per compound id from the Drug Repurposing Hub tables (SPEC §4, merge_labels)."""
+"""Target genes per compound id from the Drug Repurposing Hub tables (docs/methods.md §4, merge_labels)."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""Cell Health figures (Fig 3A-F, S6A-C; SPEC §3, §9).
+"""Cell Health figures (Fig 3A-F, S6A-C; docs/methods.md §3, §9).
 
 Fig 3A/3B/3E reuse the generic scatter + KDE and Fig 3D/S6C the pivot scatter of
 :mod:`mapreprod.plotting.scatter_kde`; the figure types only Cell Health has live here: faceted
@@ -188,7 +188,7 @@ def plot_drop_exclusive(
 def plot_control_comparison(table: pd.DataFrame) -> Figure:
     """S6A: -log10 p of each (guide, cell line) with EMPTY controls (x) vs cutting controls (y),
     y = x line, equal aspect; texts give mean mAP and percent retrieved per control type
-    (each with its own values: HEAD's figure swapped them, SPEC §11 item 15)."""
+    (each with its own values: HEAD's figure swapped them, docs/methods.md §11 item 15)."""
     wide = table.pivot_table(index=[ch.PERT, CELL_TYPE], columns="control_barcodes",
                              values="-log10(mAP p-value)").reset_index()
     cut, emp = ch.CONTROL_LABELS["cutting"], ch.CONTROL_LABELS["empty"]

@@ -1,7 +1,7 @@
 """The paper's generic mAP figures: scatter + KDE inset, and pivot scatter of two assays.
 
 ``plot_map_scatter_kde`` draws x = mAP (or AP) against y = -log10(p) with an inset KDE of x on
-top (SPEC §9 "Generic scatter+KDE"); ``plot_pivot_scatter`` compares two -log10 p columns per
+top (docs/methods.md §9 "Generic scatter+KDE"); ``plot_pivot_scatter`` compares two -log10 p columns per
 unit (Fig 4B/4D, the drop-vs-exclusive facets of Fig 3D/S6C).
 """
 
@@ -28,9 +28,9 @@ __all__ = [
     "significance_keys",
 ]
 
-#: x range of every mAP axis (SPEC §9).
+#: x range of every mAP axis (docs/methods.md §9).
 MAP_LIMITS: tuple[float, float] = (-0.05, 1.05)
-#: Marker per significance: circle for p < 0.05, square otherwise (SPEC §3.4).
+#: Marker per significance: circle for p < 0.05, square otherwise (docs/methods.md §3.4).
 SIGNIFICANCE_MARKERS: dict[bool, str] = {True: "o", False: "s"}
 _FALLBACK_COLOURS = plt.get_cmap("tab10").colors
 # Texts stay readable where they sit over points.

@@ -1,4 +1,4 @@
-"""The simulation recall grid of Fig 2 and Fig S2-S5 (SPEC §2.5), and our figS_null."""
+"""The simulation recall grid of Fig 2 and Fig S2-S5 (docs/methods.md §2.5), and our figS_null."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _TAB20C = sns.color_palette("tab20c")
 _TAB10 = sns.color_palette("tab10")
 
 #: Colours of each figure's series: tab10 [1, 0, 2, 4] for the four methods; Fig S5 adds
-#: tab20c 4 and 6 for the Euclidean and correlation mAP (SPEC §2.5).
+#: tab20c 4 and 6 for the Euclidean and correlation mAP (docs/methods.md §2.5).
 SERIES_COLOURS: dict[str, str | tuple] = {
     **PALETTES["methods"],
     "mAP p-value (cosine)": PALETTES["methods"]["mAP p-value"],

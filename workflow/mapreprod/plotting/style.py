@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-#: Colours used by the paper's figures (SPEC §2.5, §3.4).
+#: Colours used by the paper's figures (docs/methods.md §2.5, §3.4).
 PALETTES: dict[str, dict[str, str]] = {
     # Simulations: tab10 indices [1, 0, 2, 4].
     "methods": {

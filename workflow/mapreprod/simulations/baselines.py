@@ -1,4 +1,4 @@
-"""The three baseline tests of the simulation benchmark (SPEC §2.4): mp-value, MMD and k-means.
+"""The three baseline tests of the simulation benchmark (docs/methods.md §2.4): mp-value, MMD and k-means.
 
 Every method compares a group X of ``n_x`` profiles (the replicates of a perturbation) with a
 group Y of ``n_y`` profiles (the controls). All three only need inner products between the
@@ -312,7 +312,7 @@ def mmd_bandwidth(sq_dists: np.ndarray, rule: Bandwidth = "sqrt_half_median") ->
     """RBF bandwidth σ (B,) from the median off-diagonal Euclidean distance of each stack.
 
     ``"sqrt_half_median"``: σ = sqrt(median / 2), the authors' code; ``"median"``: σ = median,
-    the paper's text (SPEC §11 item 3).
+    the paper's text (docs/methods.md §11 item 3).
     """
     n = sq_dists.shape[-1]
     iu = np.triu_indices(n, 1)

@@ -1,4 +1,4 @@
-"""Simulated profiles and the simulation benchmark of Fig 2 and Fig S2-S5 (SPEC §2).
+"""Simulated profiles and the simulation benchmark of Fig 2 and Fig S2-S5 (docs/methods.md §2).
 
 The generator reproduces the authors' draw order exactly (one ``numpy.random.default_rng(seed)``
 per dataset: plate map first, then plates in order, wells in order, the perturbed features of a
@@ -7,7 +7,7 @@ perturbation well first), but draws each dataset in one vectorised call: a Gener
 element, so one large draw equals the concatenation of the authors' small draws.
 
 :func:`evaluate_condition` scores every perturbation of one simulated dataset with the four
-methods of SPEC §2.4 (mAP p-value, mp-value, MMD, k-means); :func:`recall` turns the per-
+methods of docs/methods.md §2.4 (mAP p-value, mp-value, MMD, k-means); :func:`recall` turns the per-
 perturbation results into one row of the paper's tables.
 """
 
@@ -26,14 +26,14 @@ from mapeval import mean_average_precision
 #: Label of control wells (the authors' ``negcon_pert_value``).
 CONTROL_LABEL = "negative_control"
 
-#: Percent of perturbed features per step (SPEC §2.1): Fig 2, S3-S5 and the linear axis of S2.
+#: Percent of perturbed features per step (docs/methods.md §2.1): Fig 2, S3-S5 and the linear axis of S2.
 PERCENT_STEPS: dict[str, list[int]] = {
     "bin_exp": [1, 2, 4, 8, 16, 32, 64],
     "linear": [1, *range(10, 101, 10)],
     "calibration": [0, 1, 2, 4, 8, 16, 32, 64],  # figS_null: calibration at 0%, then the Fig 2 axis
 }
 
-#: The paper's grid (SPEC §2.1).
+#: The paper's grid (docs/methods.md §2.1).
 PAPER_N_FEATS = [100, 200, 500, 1000, 2500, 5000]
 PAPER_PLATES_CONTROLS = {2: [6, 12, 18], 3: [4, 8, 12], 4: [3, 6, 9]}
 
@@ -71,7 +71,7 @@ class FigureSpec:
 
 _MAP = (("mAP p-value", "cosine", "shared"),)
 
-#: The figures of SPEC §2.5, plus figS_null (ours): shared vs independent mAP null.
+#: The figures of docs/methods.md §2.5, plus figS_null (ours): shared vs independent mAP null.
 FIGURES: dict[str, FigureSpec] = {
     "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, True),
     "figS2": FigureSpec(NORMAL, "linear", _MAP, True),
@@ -174,7 +174,7 @@ def generate_profiles(
     family: Family = NORMAL,
     seed: int = 42,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """One simulated dataset (SPEC §2.2).
+    """One simulated dataset (docs/methods.md §2.2).
 
     Parameters
     ----------
@@ -233,7 +233,7 @@ def generate_profiles(
 
 
 def perturbation_groups(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row indices of each perturbation's replicates and of all controls (SPEC §2.3).
+    """Row indices of each perturbation's replicates and of all controls (docs/methods.md §2.3).
 
     Returns ``labels`` (B,) sorted perturbation labels, ``stacks`` (B, n_x + n_y): for each
     perturbation its replicates in row order followed by every control row in row order, and
@@ -262,7 +262,7 @@ def map_pvalues(
     null_sampler: str = "fast",
     batch_size: int = 2048,
 ) -> pd.DataFrame:
-    """Uncorrected mAP p-value of every perturbation against the controls (SPEC §2.3-2.4).
+    """Uncorrected mAP p-value of every perturbation against the controls (docs/methods.md §2.3-2.4).
 
     One ``mapeval.average_precision`` call over the whole dataset with the reference-index
     design: ``Metadata_Control_Index`` = row index for controls and -1 otherwise, positives =
@@ -328,7 +328,7 @@ def evaluate_condition(
 
 
 def recall(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
-    """Share of perturbations called distinct from the controls, per method (SPEC §2.4).
+    """Share of perturbations called distinct from the controls, per method (docs/methods.md §2.4).
 
     p-value columns: share with p < ``alpha`` (uncorrected); ``k-means``: share with accuracy
     exactly 1.

@@ -1,4 +1,4 @@
-"""Cell Health: preprocessing, plate/well effects, activity, feature groups, consistency (SPEC §3).
+"""Cell Health: preprocessing, plate/well effects, activity, feature groups, consistency (docs/methods.md §3).
 
 The experiment behind Fig 3A-F and S6A-C: CRISPR-Cas9 knockouts in three cell lines (A549, ES2,
 HCC44), nine 384-well plates of well-level CellProfiler profiles. Every function is pure: tables in,

@@ -37,7 +37,7 @@ def genes_passing(activity_map: pd.DataFrame, guide_genes: pd.DataFrame, cell_li
                   min_active_guides: int = 2) -> list[str]:
     """Genes with at least ``min_active_guides`` active guides (``p < 0.05``) in a cell line.
 
-    HEAD uses 2; the e9a5414 tables effectively used 1 (SPEC §3.11, §11 item 7)."""
+    HEAD uses 2; the e9a5414 tables effectively used 1 (docs/methods.md §3.11, §11 item 7)."""
     act = activity_map.loc[(activity_map["Cell type"] == cell_line) & activity_map["p < 0.05"]]
     genes = guide_genes.drop_duplicates(PERT).set_index(PERT)[GENE]
     counts = genes.reindex(act[PERT]).value_counts()

@@ -37,7 +37,7 @@ def reproduction_table(
     ceres: pd.DataFrame | None = None,
     data_note: str = "",
 ) -> pd.DataFrame:
-    """Every SPEC §10 row about Fig 3A-F / S6 with the value computed here.
+    """Every docs/methods.md §10 row about Fig 3A-F / S6 with the value computed here.
 
     Parameters are the tables of this module (``activity_empty`` is the S6A stack, ``ceres``
     the S6B merge). ``data_note`` is prefixed to every note (e.g. "synthetic data").
@@ -75,7 +75,7 @@ def reproduction_table(
                 "Fig 3A",
                 f"{prep}, {mode}: percent retrieved per cell line",
                 per,
-                "Stouffer-combined uncorrected p over 3 plate pairs, no BH (SPEC §11.5)",
+                "Stouffer-combined uncorrected p over 3 plate pairs, no BH (docs/methods.md §11.5)",
             )
     # The authors' repository tables (e9a5414) next to the paper's rounded means.
     repo_means = {
@@ -178,7 +178,7 @@ def reproduction_table(
         "Fig S6A",
         "mean mAP, EMPTY vs cutting controls",
         f"{emp['mAP'].mean():.3f} vs {cut['mAP'].mean():.3f}",
-        "repo table: 0.336 vs 0.324; HEAD's figure swaps the labels (SPEC §11.15)",
+        "repo table: 0.336 vs 0.324; HEAD's figure swaps the labels (docs/methods.md §11.15)",
     )
 
     if ceres is not None and len(ceres) > 2:
@@ -242,7 +242,7 @@ def reproduction_table(
         "consistency percent retrieved per cell line (range)",
         ", ".join(f"{c} {cons.get(c, np.nan):.0f}%" for c in CELL_LINES)
         + (f" (range {cons.min():.0f}-{cons.max():.0f}%)" if len(cons) else ""),
-        "code: genes with >= 2 active guides, all their guides kept (SPEC §11.7)",
+        "code: genes with >= 2 active guides, all their guides kept (docs/methods.md §11.7)",
     )
     cdk = consistency_ap.loc[consistency_ap[GENE] == "CDK4"]
     if len(cdk):

@@ -1,4 +1,4 @@
-"""A small Cell Health-shaped dataset with planted signal, for offline runs and tests (SPEC §3).
+"""A small Cell Health-shaped dataset with planted signal, for offline runs and tests (docs/methods.md §3).
 
 The real plates (``{plate}_augmented.csv.gz`` from broadinstitute/cell-health) cannot be fetched
 here. :func:`make_cellhealth` builds nine 384-well plates with the real schema instead:
@@ -51,7 +51,7 @@ GENES: tuple[str, ...] = (
 #: Cutting controls (guide, wells per plate) and positive controls with 4 wells per plate.
 CUTTING_CONTROLS: tuple[tuple[str, str, int], ...] = (
     *((f"Chr2-{i}", "Chr2", 4) for i in range(1, 7)),
-    # never 2 wells a plate: a control guide with 6 wells would count as a guide (SPEC §3.3)
+    # never 2 wells a plate: a control guide with 6 wells would count as a guide (docs/methods.md §3.3)
     ("Luc-1", "Luc", 3), ("Luc-2", "Luc", 3), ("LacZ-2", "LacZ", 4), ("LacZ-3", "LacZ", 4),
 )
 POSITIVE_CONTROLS: tuple[tuple[str, str, int], ...] = (

@@ -1,4 +1,4 @@
-"""cpg0004 / LINCS Cell Painting: labels, dose selection, activity and consistency (SPEC §4).
+"""cpg0004 / LINCS Cell Painting: labels, dose selection, activity and consistency (docs/methods.md §4).
 
 The experiment behind Fig S7A (phenotypic activity of compounds at 10 uM against same-plate DMSO)
 and Fig S7C (phenotypic consistency of compounds that share a target gene, from consensus

@@ -74,7 +74,7 @@ def phenotypic_consistency(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7C: do compounds annotated with the same target gene have similar profiles?
 
-    Multilabel AP (SPEC §1.6) over the :func:`label_consensus` profiles: for target t, positives
+    Multilabel AP (docs/methods.md §1.6) over the :func:`label_consensus` profiles: for target t, positives
     are other compounds carrying t, negatives are compounds sharing no target. mAP per target, BH
     over targets.
 

@@ -28,7 +28,7 @@ DMSO = "DMSO"
 ACTIVITY_COLUMNS = ("Metadata_broad_sample", "Metadata_Plate", "Metadata_pert_type")
 
 
-#: Pair definitions of Fig S7A and S7C (SPEC §4).
+#: Pair definitions of Fig S7A and S7C (docs/methods.md §4).
 ACTIVITY_PAIRS = {
     "pos_sameby": ["Metadata_broad_sample"],
     # no well constraint: the replicates of a compound sit in the same well of different plates

@@ -1,4 +1,4 @@
-"""nELISA vs Cell Painting (Fig 4A-D, SPEC §6): preprocessing, activity, consistency, figures.
+"""nELISA vs Cell Painting (Fig 4A-D, docs/methods.md §6): preprocessing, activity, consistency, figures.
 
 Two assays profile the same physical wells: Cell Painting (CellProfiler features) and nELISA
 (191 secreted-protein abundances, columns like ``"Activin A [NSU]"``). Per assay:

@@ -25,7 +25,7 @@ def robustize_per_plate(df: pd.DataFrame, plate_col: str) -> pd.DataFrame:
 def select_cellpainting_features(
     df: pd.DataFrame, operations: Sequence[str], na_cutoff: float = 0.0
 ) -> pd.DataFrame:
-    """Cell Painting feature selection (SPEC §6: five operations, ``na_cutoff`` 0).
+    """Cell Painting feature selection (docs/methods.md §6: five operations, ``na_cutoff`` 0).
 
     Operation names mean what they meant in pycytominer 1.2.2 (``variance_threshold`` is the
     frequency filter); see :func:`mapreprod.preprocess.select_features`.
