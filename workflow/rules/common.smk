@@ -81,7 +81,11 @@ def all_targets():
     real dataset listed in config['datasets'], and the reproduction summary."""
     parts = ["simulations", *config["datasets"]]
     figures = [path for part in parts for path in figure_targets(active_figures(part))]
-    return figures + OWN_DATA_TARGETS + ["results/reproduction.csv", "results/reproduction.md"]
+    return (
+        figures
+        + OWN_DATA_TARGETS
+        + ["results/reproduction.csv", "results/reproduction.md"]
+    )
 
 
 def _figure_id(output):
