@@ -1,7 +1,7 @@
 """Time and peak memory of the Perturb-seq preprocessing at the real data's shape.
 
 Generates the stand-in at :data:`mapreprod.datasets.perturbseq.REAL_SHAPE` (33,694 genes x 23,700
-barcodes, about 113 million non-zero counts, laid out so that the Seurat steps keep SPEC §7's
+barcodes, about 113 million non-zero counts, laid out so that the Seurat steps keep docs/methods.md §7's
 20,275 genes x 23,633 cells, then 23,537 cells), then runs, in a fresh process so that its peak
 memory is its own, what rule ``perturbseq_seurat`` runs: read the gzipped 10X triple, the Seurat
 steps with scanpy, and write the scaled 1,000-gene export (parquet). Checks the step counts

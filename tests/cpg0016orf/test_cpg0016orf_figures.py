@@ -1,7 +1,7 @@
 """Fig S7B/S7D tables and drawing, and the reproduction rows (paper values at both FDRs).
 
 Oracles: hand-made mAP tables (expected columns and -log10 values by hand) and the paper's
-numbers as quoted in SPEC §10 (56%, 4%, 15,136 reagents, 12,602 genes).
+numbers as quoted in docs/methods.md §10 (56%, 4%, 15,136 reagents, 12,602 genes).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Each Perturb-seq AP design against an independent computation (SPEC §7).
+"""Each Perturb-seq AP design against an independent computation (docs/methods.md §7).
 
 For every design the positives and negatives are listed here in the paper's words (the other
 guides of the gene; the other cells of the guide; the neg profiles), the AP is computed from its

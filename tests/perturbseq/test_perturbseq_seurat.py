@@ -1,4 +1,4 @@
-"""The Seurat steps done with scanpy, each against an independent computation (SPEC §7).
+"""The Seurat steps done with scanpy, each against an independent computation (docs/methods.md §7).
 
 Oracles: R's documented ``make.unique`` outputs; numpy by the definitions of Seurat's
 CreateSeuratObject, LogNormalize and ScaleData (FastRowScale); and Seurat's vst written from the
@@ -268,7 +268,7 @@ def test_export_equals_seurat_on_all_genes_then_subset(nb_counts):
     assert list(summary["cells"]) == [300, int(cells.sum()), int(keep.sum()), int(keep.sum())]
 
 
-# --- the stand-in has the SPEC's counts by construction --------------------------------------
+# --- the stand-in has the published counts (docs/methods.md §7) by construction --------------------------------------
 
 
 SMALL = ps.StandinDesign(

@@ -1,4 +1,4 @@
-# Rules: cpg0016[orf], JUMP ORF overexpression (SPEC §5). Fig S7B: is each ORF's set of replicate
+# Rules: cpg0016[orf], JUMP ORF overexpression (docs/methods.md §5). Fig S7B: is each ORF's set of replicate
 # wells retrievable against the negative-control ORF wells of its plate? Fig S7D: do the median
 # consensus profiles of active ORFs retrieve the genes of the same CORUM complex? With
 # cpg0016orf.synthetic the same rules run on a generated stand-in with the real files' names and

@@ -1,4 +1,4 @@
-# Rules: the CPJUMP1 benchmark (Chandrasekaran et al. 2024; SPEC section 12). For each of the 12
+# Rules: the CPJUMP1 benchmark (Chandrasekaran et al. 2024; docs/methods.md §12). For each of the 12
 # conditions (compound / CRISPR / ORF x A549 / U2OS x short / long time point) the primary plates
 # are stacked; perturbation detection retrieves each well's replicates against same-plate
 # negative controls (Fig 4a; ORF same-well / different-well variants: Extended Data Fig 1); the

@@ -1,4 +1,4 @@
-# Rules: Perturb-seq CRISPRi, GEO GSE132080 (Fig 4E-F, 5A-B, S8; SPEC section 7). The authors'
+# Rules: Perturb-seq CRISPRi, GEO GSE132080 (Fig 4E-F, 5A-B, S8; docs/methods.md §7). The authors'
 # Seurat steps (Read10X, CreateSeuratObject, QC filters, LogNormalize, ScaleData, vst variable
 # genes) run with scanpy; the scaled 1,000 variable genes are joined to the cell identities and
 # median-aggregated per guide; each guide is scored against the non-targeting guides (bulk mAP)

@@ -1,4 +1,4 @@
-"""cpg0016[orf] (JUMP ORF overexpression in U2OS): Fig S7B and S7D (SPEC §5).
+"""cpg0016[orf] (JUMP ORF overexpression in U2OS): Fig S7B and S7D (docs/methods.md §5).
 
 S7B, phenotypic activity: each ORF's replicate wells against the negative-control ORF wells of
 the same plate (mAP per ORF, null 20,000, seed 12527, BH at the authors' FDR 0.1). S7D,

@@ -1,6 +1,6 @@
 """cpg0016[orf] inputs: the exact columns of each real file, and readers that check them.
 
-Files the pipeline reads (SPEC §5; the authors' ``0_download_data.sh``):
+Files the pipeline reads (docs/methods.md §5; the authors' ``0_download_data.sh``):
 
 - ``profiles_wellpos_cc_var_mad_outlier_featselect_sphering_harmony.parquet`` (Cell Painting
   Gallery, ``cpg0016-jump-assembled/.../jump-profiling-recipe_2024_a917fa7/ORF/``): one row per

@@ -1,4 +1,4 @@
-"""Annotation and well filters before the S7B activity test (SPEC §5, the authors'
+"""Annotation and well filters before the S7B activity test (docs/methods.md §5, the authors'
 ``1_phenotypic_activity_orf.py`` with ``orf_utils``).
 
 The published profiles are already normalized, feature-selected, sphered and Harmony-corrected;

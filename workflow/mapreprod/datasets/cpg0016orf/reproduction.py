@@ -1,7 +1,7 @@
 """The paper's cpg0016[orf] numbers (L148, L312) next to ours.
 
 - S7B, "56% of ORFs retrieved": the authors' script calls an ORF retrieved at BH q < 0.1 and the
-  figure labels that "p < 0.05" (SPEC §5, §11.6); both readings are reported, whatever
+  figure labels that "p < 0.05" (docs/methods.md §5, §11.6); both readings are reported, whatever
   ``cpg0016orf.activity_fdr`` is, from the corrected p-values of the S7B table.
 - S7D, "4% of assessed protein complexes": consistent complexes at ``consistency_fdr``.
 - L148/L312, "15,136 overexpression reagents ... 12,602 unique genes, including controls": the

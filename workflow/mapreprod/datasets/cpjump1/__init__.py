@@ -1,4 +1,4 @@
-"""CPJUMP1 benchmark (Chandrasekaran et al., Nat Methods 2024; SPEC §12): Fig 4a-c, Extended
+"""CPJUMP1 benchmark (Chandrasekaran et al., Nat Methods 2024; docs/methods.md §12): Fig 4a-c, Extended
 Data Fig 1 and Fig 5, as the authors' notebooks compute them.
 
 Parts (the dataset contract):

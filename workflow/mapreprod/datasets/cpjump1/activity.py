@@ -1,6 +1,6 @@
 """Perturbation detection (Fig 4a, Extended Data Fig 1): replicates against same-plate controls.
 
-For one condition (SPEC §12.2): every non-control well is a query; its positives are the other
+For one condition (docs/methods.md §12.2): every non-control well is a query; its positives are the other
 wells of the same perturbation (``Metadata_broad_sample``), its negatives the negative-control
 wells of its own plate; similarity is cosine. Each AP gets a permutation p-value
 (1 + #{null > AP}) / (1 + null_size) from the null of its (n_pos, n_total) configuration, and

@@ -1,4 +1,4 @@
-"""Perturbation matching (Fig 4b within a modality, Fig 4c across modalities; SPEC §12.3-12.4).
+"""Perturbation matching (Fig 4b within a modality, Fig 4c across modalities; docs/methods.md §12.3-12.4).
 
 Every task works on median consensus profiles (one per ``Metadata_broad_sample``, controls and
 empty wells removed) of the perturbations retrieved in the detection task of the same

@@ -32,7 +32,7 @@ MODALITIES: tuple[str, ...] = ("compound", "crispr", "orf")
 GENETIC_MODALITIES: tuple[str, ...] = ("crispr", "orf")
 CELL_TYPES: tuple[str, ...] = ("A549", "U2OS")
 TIME_LABELS: tuple[str, ...] = ("short", "long")
-#: Hours after perturbation of the short and long time point of each modality (SPEC §12.1; the
+#: Hours after perturbation of the short and long time point of each modality (docs/methods.md §12.1; the
 #: notebooks' ``utils.time_point``).
 TIMEPOINTS: dict[str, dict[int, str]] = {
     "compound": {24: "short", 48: "long"},
@@ -129,7 +129,7 @@ def read_experiment_metadata(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def primary_plates(experiment: pd.DataFrame, batch: str = BATCH) -> pd.DataFrame:
-    """The plates of the benchmark (SPEC §12.1, the notebooks' filter).
+    """The plates of the benchmark (docs/methods.md §12.1, the notebooks' filter).
 
     Keeps ``Batch == batch``, ``Density == 100`` and ``Antibiotics == "absent"``, and drops
     compound plates on Cas9 cells. Adds ``time`` (short/long, from ``Time`` and the modality's

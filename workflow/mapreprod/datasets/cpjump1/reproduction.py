@@ -1,5 +1,5 @@
 """Our values for the CPJUMP1 numbers in paper_values.tsv (the notebooks' printed fractions and
-Fisher tests, and the paper's statements; SPEC §12.2-12.5)."""
+Fisher tests, and the paper's statements; docs/methods.md §12.2-12.5)."""
 
 from __future__ import annotations
 

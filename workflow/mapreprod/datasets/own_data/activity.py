@@ -1,6 +1,6 @@
 """Phenotypic activity of your perturbations: replicates retrieved against control wells.
 
-Design (the paper's, SPEC §1.1): controls get a unique reference index, so they never form
+Design (the paper's, docs/methods.md §1.1): controls get a unique reference index, so they never form
 positive pairs; positives are two wells of one perturbation (differing in
 ``activity.replicates_differ_in``); negatives are (perturbation well, control well) pairs, on
 the same plate with ``activity.controls: same_plate``.

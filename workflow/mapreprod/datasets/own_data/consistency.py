@@ -2,7 +2,7 @@
 
 One consensus profile per perturbation (median, or mean, of its wells; pycytominer
 ``aggregate``); each carries the list of its annotations (text split on the separator, or a list
-column). Multilabel mAP as in the paper (SPEC §1.6, Fig 3E/4C/S7C): for annotation t, a
+column). Multilabel mAP as in the paper (docs/methods.md §1.6, Fig 3E/4C/S7C): for annotation t, a
 perturbation's positives are the other perturbations carrying t (differing also in
 ``consistency.positives_differ_in``); its negatives are the perturbations that share no
 annotation with it. mAP per annotation, p-value from the shared null, BH over annotations.

@@ -1,4 +1,4 @@
-"""Perturb-seq CRISPRi, GEO GSE132080 (Fig 4E-F, 5A-B, S8; SPEC §7).
+"""Perturb-seq CRISPRi, GEO GSE132080 (Fig 4E-F, 5A-B, S8; docs/methods.md §7).
 
 The authors preprocess the 10X counts with Seurat in R and score guides with mAP in Python;
 here every step is Python (scanpy + anndata for the single-cell steps, umap-learn for S8):

@@ -1,6 +1,6 @@
 """mAP of the Perturb-seq guides: bulk per guide (Fig 4E-F) and per single cell (Fig 5A-B).
 
-Both follow the authors' ``3_calculate_map_perturbseq.py`` (SPEC §7) and score against the
+Both follow the authors' ``3_calculate_map_perturbseq.py`` (docs/methods.md §7) and score against the
 non-targeting ("neg") profiles through the reference-index trick: ``Metadata_reference_index``
 is the row index for neg profiles and -1 otherwise; with it in ``pos_sameby`` and
 ``neg_diffby``, neg profiles get no AP and every negative pair is (query, neg profile).

@@ -1,4 +1,4 @@
-"""UMAP of each target gene's cells with the sampled neg cells (Fig S8, SPEC §7).
+"""UMAP of each target gene's cells with the sampled neg cells (Fig S8, docs/methods.md §7).
 
 For every target gene the authors fit ``umap.UMAP(metric="cosine", n_neighbors=30,
 min_dist=0.1, random_state=42)`` (HEAD; umap-learn's defaults at e9a5414) on that gene's scored

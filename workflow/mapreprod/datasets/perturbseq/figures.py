@@ -1,4 +1,4 @@
-"""Fig 4E-F, 5A-B and S8: the source tables and the plots (SPEC §7, §9).
+"""Fig 4E-F, 5A-B and S8: the source tables and the plots (docs/methods.md §7, §9).
 
 * Fig 4E: bulk mAP of each guide against its relative activity (day 5), coloured by BH-corrected
   significance, with a least-squares line and its 95% confidence band (``geom_smooth(method=

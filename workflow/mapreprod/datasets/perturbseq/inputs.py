@@ -1,6 +1,6 @@
 """Perturb-seq inputs (GEO GSE132080 and the Jost et al. 2020 supplement): names, readers, checks.
 
-The real files, as the authors download them (SPEC §7):
+The real files, as the authors download them (docs/methods.md §7):
 
 * ``GSE132080_10X_matrix.mtx.gz``: MatrixMarket ``coordinate integer general`` UMI counts, genes
   (rows) x cell barcodes (columns), the layout Cell Ranger writes.

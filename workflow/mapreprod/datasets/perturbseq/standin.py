@@ -23,7 +23,7 @@ supplement zip holding ``Table_S16_perturb-seq_screen_phenotypes.txt``. What is 
   and one with an underscore (Seurat renames both).
 
 The design fixes how many cells and genes each step keeps (:func:`expected_counts`); at
-:data:`REAL_SHAPE` they are the counts of SPEC §7 (20,275 genes x 23,633 cells after
+:data:`REAL_SHAPE` they are the counts of docs/methods.md §7 (20,275 genes x 23,633 cells after
 ``CreateSeuratObject``, 23,537 cells after the QC filters, 22,261 scored cells, 19,901 target
 cells), with about 113 million non-zero counts like the real matrix.
 """
@@ -156,7 +156,7 @@ class StandinDesign:
         return self
 
 
-#: The real dataset's shape (SPEC §7; raw barcode count and gene count estimated, see
+#: The real dataset's shape (docs/methods.md §7; raw barcode count and gene count estimated, see
 #: docs/benchmarks.md): 33,694 genes x 23,700 barcodes, ~113 million non-zero counts.
 REAL_SHAPE = StandinDesign(
     n_genes=33_694,
