@@ -20,13 +20,12 @@ def workdir(tmp_path_factory) -> Path:
 
 
 def test_dry_run_plans_every_default_figure(workdir):
+    from mapreprod import registry
+
     res = snakemake(workdir, "-n", "--cores", "2")
     assert res.returncode == 0, res.stderr + res.stdout
-    # every simulation figure registered by the rule file is requested by `rule all`
-    text = (REPO / "workflow/rules/simulations.smk").read_text()
-    ids = re.findall(r'SIMULATION_FIGURES\s*=\s*\[([^\]]*)\]', text)
-    assert ids, "simulations.smk registers no figures"
-    figure_ids = re.findall(r'"([^"]+)"', ids[0])
+    # every simulation figure of the registry is requested by `rule all`
+    figure_ids = registry.figure_ids("simulations")
     assert "fig2" in figure_ids
     for fid in figure_ids:
         assert f"results/figures/{fid}.png" in res.stdout, f"{fid} is not planned"
@@ -60,7 +59,7 @@ def test_bad_config_is_rejected_with_the_key_named(workdir, override, message):
     res = snakemake(workdir, "-n", "--cores", "1", "--config", *override)
     assert res.returncode != 0
     text = res.stdout + res.stderr
-    assert "Error validating config" in text and message in text, text[-3000:]
+    assert "invalid config" in text and message in text, text[-3000:]
 
 
 def test_every_rule_has_log_conda_threads_resources():
@@ -74,19 +73,30 @@ def test_every_rule_has_log_conda_threads_resources():
             assert directive in block, f"rule {name.group(1)} lacks {directive}"
 
 
-def test_config_defaults_validate():
-    import jsonschema
+@pytest.mark.parametrize(
+    "configfile",
+    ["paper.yaml", "synthetic.yaml", "examples/own_data.yaml", "examples/nelisa_as_own_data.yaml"],
+)
+def test_shipped_configs_validate(configfile):
+    from mapreprod.config import check_config_files
 
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    for name in ("config.yaml", "paper.yaml"):
-        path = REPO / "config" / name
-        if path.exists():
-            cfg = yaml.safe_load(path.read_text())
-            if name == "paper.yaml":  # merged over the default, like --configfile
-                base = yaml.safe_load((REPO / "config/config.yaml").read_text())
-                base.update(cfg)
-                cfg = base
-            jsonschema.validate(cfg, schema)
+    config = check_config_files(
+        [REPO / "config" / configfile],
+        REPO / "config/config.yaml",
+        REPO / "workflow/schemas/config.schema.yaml",
+    )
+    assert "simulations" in config and config["map"]["threads"] >= 1
+
+
+def test_default_config_equals_the_schema_defaults_where_it_sets_nothing():
+    from mapreprod.config import validate_config
+
+    default = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    filled = validate_config(yaml.safe_load((REPO / "config/config.yaml").read_text()),
+                             REPO / "workflow/schemas/config.schema.yaml")
+    # every top-level section exists after validation, with its defaults filled in
+    assert set(default) <= set(filled)
+    assert filled["nelisa"]["null_size"] == default["nelisa"]["null_size"]
 
 
 @pytest.mark.workflow
@@ -101,3 +111,23 @@ def test_default_run_renders_figures(workdir):
         assert png.stat().st_size > 10_000, f"{png.name} looks empty"
         assert png.with_suffix(".pdf").exists()
         assert (workdir / "results/tables" / f"{png.stem}.csv").exists()
+
+
+def test_a_foreign_install_of_the_packages_stops_planning_naming_both_paths(tmp_path):
+    # A second checkout whose own packages are not on the path: Python imports the installed ones
+    # (this checkout's editable install), and the workflow must refuse them.
+    import os
+
+    other = copy_repo(tmp_path / "other")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1"],
+        cwd=other, capture_output=True, text=True, env=env, timeout=300,
+    )
+    installed = Path(__import__("mapeval").__file__).resolve().parent
+    if installed.parent == (other / "workflow").resolve():
+        pytest.skip("the packages are imported from the copy itself")
+    assert res.returncode != 0
+    text = res.stdout + res.stderr
+    assert "is imported from" in text and str(installed) in text
+    assert str((other / "workflow" / "mapeval").resolve()) in text
