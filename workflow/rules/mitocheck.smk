@@ -1,1 +1,200 @@
-# Rules: mitocheck (placeholder; see docs/methods.md).
+# Rules: Mitocheck single cells (Fig 5C-D, S9A-D, S10; SPEC section 8). The labelled training
+# cells and a 0.5% sample of the control cells (drawn as pandas' sample(frac=0.005,
+# random_state=0) while streaming the control table out of the Zenodo archive) are stacked,
+# QC-filtered and feature-selected; every labelled cell gets an AP against all controls, with
+# positives = the other cells of its gene (or morphological class), on CellProfiler and on
+# DeepProfiler features; UMAPs per class. With mitocheck.synthetic the same rules run on
+# generated inputs with the real layout (resources/mitocheck_synthetic/).
+MITOCHECK = config["mitocheck"]
+MITOCHECK_INPUTS = (
+    "resources/mitocheck_synthetic" if MITOCHECK["synthetic"] else "resources/mitocheck"
+)
+MITOCHECK_TRAINING = f"{MITOCHECK_INPUTS}/training_data__no_ic.csv.gz"
+MITOCHECK_CONTROLS = f"{MITOCHECK_INPUTS}/3.normalize_data__normalized_data.zip"
+MITOCHECK_GROUPINGS = {"gene": "Metadata_Gene", "class": "Mitocheck_Phenotypic_Class"}
+MITOCHECK_AP = {
+    k: f"results/mitocheck/{col}_ap_results.csv"
+    for k, col in MITOCHECK_GROUPINGS.items()
+}
+# Settings of every single-cell AP call (per-AP p-values, SPEC section 1.5).
+MITOCHECK_AP_SETTINGS = {
+    "null_size": MITOCHECK["null_size"],
+    "seed": MITOCHECK["seed"],
+    "threshold": MITOCHECK["threshold"],
+    "correction": MITOCHECK["p_value_correction"],
+    "similarity": MITOCHECK["similarity"],
+    "null_sampler": config["map"]["null_sampler"],
+    "batch_size": config["map"]["batch_size"],
+}
+MITOCHECK_NOTE = (
+    "SYNTHETIC cells with planted signal (layout of the Mitocheck tables; real data not "
+    "reachable offline): not comparable to the paper"
+    if MITOCHECK["synthetic"]
+    else "real Mitocheck profiles"
+)
+
+
+rule mitocheck_synthetic_data:
+    output:
+        training="resources/mitocheck_synthetic/training_data__no_ic.csv.gz",
+        controls="resources/mitocheck_synthetic/3.normalize_data__normalized_data.zip",
+        truth="resources/mitocheck_synthetic/planted_truth.csv",
+    log:
+        "logs/mitocheck/mitocheck_synthetic_data.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        design=MITOCHECK["synthetic_design"],
+        member=MITOCHECK["control_member"],
+    script:
+        "../scripts/mitocheck_synthetic_data.py"
+
+
+rule mitocheck_control_sample:
+    input:
+        controls=MITOCHECK_CONTROLS,
+    output:
+        sample="results/mitocheck/control_sample.parquet",
+    log:
+        "logs/mitocheck/mitocheck_control_sample.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        member=MITOCHECK["control_member"],
+        fraction=MITOCHECK["control_fraction"],
+        seed=MITOCHECK["control_seed"],
+        chunk_rows=MITOCHECK["control_chunk_rows"],
+    script:
+        "../scripts/mitocheck_control_sample.py"
+
+
+rule mitocheck_preprocess:
+    input:
+        training=MITOCHECK_TRAINING,
+        sample=rules.mitocheck_control_sample.output.sample,
+    output:
+        merged="results/mitocheck/merged_sc_fs.parquet",
+    log:
+        "logs/mitocheck/mitocheck_preprocess.log",
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    params:
+        operations=MITOCHECK["feature_select_operations"],
+        select_dp=MITOCHECK["feature_select_dp"],
+    script:
+        "../scripts/mitocheck_preprocess.py"
+
+
+rule mitocheck_ap:
+    input:
+        merged=rules.mitocheck_preprocess.output.merged,
+    output:
+        ap="results/mitocheck/{grouping}_ap_results.csv",
+    log:
+        "logs/mitocheck/mitocheck_ap_{grouping}.log",
+    wildcard_constraints:
+        grouping="Metadata_Gene|Mitocheck_Phenotypic_Class",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        settings=MITOCHECK_AP_SETTINGS,
+    script:
+        "../scripts/mitocheck_ap.py"
+
+
+rule mitocheck_umap:
+    input:
+        merged=rules.mitocheck_preprocess.output.merged,
+    output:
+        embeddings="results/mitocheck/umap_embeddings.parquet",
+    log:
+        "logs/mitocheck/mitocheck_umap.log",
+    conda:
+        "../../envs/singlecell.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        umap=MITOCHECK["umap"],
+    script:
+        "../scripts/mitocheck_umap.py"
+
+
+rule mitocheck_figure:
+    input:
+        gene=MITOCHECK_AP["gene"],
+        morphoclass=MITOCHECK_AP["class"],
+    output:
+        **figure_outputs("{figure}"),
+    log:
+        "logs/mitocheck/mitocheck_figure_{figure}.log",
+    wildcard_constraints:
+        figure="fig5c|fig5d|figS9a|figS9b|figS9c|figS9d",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        synthetic=MITOCHECK["synthetic"],
+    script:
+        "../scripts/mitocheck_figure.py"
+
+
+rule mitocheck_figS10:
+    input:
+        embeddings=rules.mitocheck_umap.output.embeddings,
+        morphoclass=MITOCHECK_AP["class"],
+    output:
+        **figure_outputs("figS10"),
+    log:
+        "logs/mitocheck/mitocheck_figS10.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        synthetic=MITOCHECK["synthetic"],
+    script:
+        "../scripts/mitocheck_figS10.py"
+
+
+rule mitocheck_reproduction:
+    input:
+        gene=MITOCHECK_AP["gene"],
+        morphoclass=MITOCHECK_AP["class"],
+        merged=rules.mitocheck_preprocess.output.merged,
+    output:
+        table="results/mitocheck/reproduction.csv",
+    log:
+        "logs/mitocheck/mitocheck_reproduction.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        note=MITOCHECK_NOTE,
+    script:
+        "../scripts/mitocheck_reproduction.py"
