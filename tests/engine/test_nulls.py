@@ -152,3 +152,121 @@ def test_benjamini_hochberg_against_definition_and_statsmodels():
 def test_benjamini_hochberg_hand_example():
     # p = 0.01, 0.04, 0.03: sorted 0.01, 0.03, 0.04 -> 0.03, 0.045, 0.04 -> min from the top
     np.testing.assert_allclose(benjamini_hochberg(np.array([0.01, 0.04, 0.03])), [0.03, 0.04, 0.04])
+
+
+# ------------------------------------------------------------------------------------------------
+# Exact ties between the observed value and null values (copairs' comparison precision)
+# ------------------------------------------------------------------------------------------------
+
+
+def _one_query_frame(ap: float, k: int, n: int) -> pd.DataFrame:
+    return pd.DataFrame({"g": ["x"], "average_precision": [ap], "n_pos_pairs": [k], "n_total_pairs": [n]})
+
+
+@pytest.mark.parametrize("sampler", ["fast", "copairs"])
+def test_map_tying_a_float32_null_value_is_not_counted(sampler):
+    # k = 1 positive among N = 3: AP is 1, 1/2 or 1/3 (positive at rank 1, 2, 3), each w.p. 1/3.
+    # The observed mAP is 1/3 (float64). The null stores float32(1/3) = 0.33333334 > 1/3, so a
+    # float64 comparison would count the rank-3 samples as "greater" and give p ~ 1. copairs
+    # compares in float32 (its mAP is a Python float against a float32 array under numpy 2),
+    # where they tie: p = (1 + #{null samples with the positive at rank 1 or 2}) / (n + 1).
+    n_null = 30_000
+    res = mapeval.mean_average_precision(_one_query_frame(1 / 3, 1, 3), "g", n_null, seed=4, null_sampler=sampler)
+    null = null_distributions(np.array([[1, 3]]), n_null, seed=4, sampler=sampler)[0]
+    assert set(np.unique(null)) == {np.float32(1), np.float32(0.5), np.float32(1 / 3)}
+    better = int((null >= np.float32(0.5)).sum())  # ranks 1 and 2: AP exactly 1 or 1/2
+    assert res.loc[0, "p_value"] == (1 + better) / (n_null + 1)
+    assert res.loc[0, "p_value"] == pytest.approx(2 / 3, abs=0.02)
+    assert float(np.float32(1 / 3)) > 1 / 3  # the float64 comparison would have counted them
+
+
+def test_map_tie_equals_copairs_on_a_hand_made_profile_set(tmp_path):
+    # the same tie, from profiles: two replicates pointing away from each other, two controls
+    # orthogonal to both: each replicate ranks its partner last (AP = 1/3, k = 1, N = 3)
+    copairs_map = pytest.importorskip("copairs.map", reason="copairs not installed (test extra)")
+    meta = mapeval.assign_reference_index(pd.DataFrame({"pert": ["a", "a", "ctrl", "ctrl"]}),
+                                          "pert == 'ctrl'", reference_col="ref")
+    feats = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    ap = mapeval.average_precision(meta, feats, ["pert", "ref"], [], [], ["pert", "ref"])
+    np.testing.assert_array_equal(ap["average_precision"][:2], [1 / 3, 1 / 3])
+    ours = mapeval.mean_average_precision(ap, ["pert"], 5000, 0.05, 2, null_sampler="copairs")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = copairs_map.mean_average_precision(ap, ["pert"], 5000, 0.05, 2, progress_bar=False,
+                                                    cache_dir=tmp_path)
+    a = ours.set_index("pert").loc["a", "p_value"]
+    assert a == theirs.set_index("pert").loc["a", "p_value"]
+    assert a == pytest.approx(2 / 3, abs=0.03)
+
+
+@pytest.mark.parametrize("sampler", ["fast", "copairs"])
+def test_ap_pvalue_compares_in_float64_as_copairs(sampler):
+    # k = 2 among N = 5 with positives at ranks 1 and 5: AP = (1 + 2/5)/2 = 0.7 exactly in float64,
+    # but copairs' float32 null value of that rank pattern is float32(0.7) = 0.69999999 < 0.7.
+    # copairs' per-AP rule (>=) compares in float64 (searchsorted of a float32 array with a float64
+    # scalar), so those samples are NOT counted: p = (1 + #{null > 0.7}) / (n + 1).
+    n_null = 20_000
+    frame = _one_query_frame(0.7, 2, 5)
+    p = mapeval.ap_p_values(frame, n_null, seed=1, null_sampler=sampler)[0]
+    null = null_distributions(np.array([[2, 5]]), n_null, seed=1, sampler=sampler)[0]
+    assert float(np.float32(0.7)) < 0.7 and (null == np.float32(0.7)).any()
+    strictly_better = int((null > np.float32(0.7)).sum())  # rank patterns with exact AP > 0.7
+    assert p == (1 + strictly_better) / (n_null + 1)
+
+
+def test_ap_pvalue_tie_equals_copairs(tmp_path, monkeypatch):
+    copairs_ap = pytest.importorskip("copairs.map.average_precision", reason="copairs not installed")
+    monkeypatch.setenv("HOME", str(tmp_path))  # copairs caches nulls under ~/.copairs
+    frame = pd.concat([_one_query_frame(0.7, 2, 5), _one_query_frame(1 / 3, 1, 3)], ignore_index=True)
+    theirs = copairs_ap.p_values(frame, 3000, seed=0, progress_bar=False)
+    ours = mapeval.ap_p_values(frame, 3000, seed=0, null_sampler="copairs")
+    np.testing.assert_array_equal(ours.astype(np.float32), theirs)  # copairs stores float32
+
+
+# ------------------------------------------------------------------------------------------------
+# Normalised AP: the exact expected AP of a random ranking
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k,n", [(1, 1), (1, 2), (1, 5), (2, 5), (3, 7), (4, 6), (6, 8), (8, 8)])
+def test_expected_ap_equals_exact_enumeration(k, n):
+    exact = exact_null(k, n)
+    mean = float(sum(v * p for v, p in exact.items()))
+    assert mapeval.expected_ap(k, n)[0] == pytest.approx(mean, abs=1e-14)
+
+
+def test_expected_ap_hand_cases_and_normalisation():
+    # one positive among two: AP 1 or 1/2, mean 3/4; no positives: 0; all positives: 1
+    assert mapeval.expected_ap(1, 2)[0] == 0.75
+    assert mapeval.expected_ap(0, 4)[0] == 0.0
+    assert mapeval.expected_ap(3, 3)[0] == 1.0
+    # normalised: 0 at the expectation, 1 for a perfect ranking, -1 floor, NaN stays NaN
+    np.testing.assert_array_equal(mapeval.normalize_ap([0.75, 1.0, np.nan], [1, 1, 1], [2, 2, 2]),
+                                  [0.0, 1.0, np.nan])
+    assert mapeval.normalize_ap([0.5], [1], [2])[0] == -1.0
+    # denominator floor when E[AP] = 1 (all positives): (AP - 1) / 1e-10, clipped
+    assert mapeval.normalize_ap([1.0], [3], [3])[0] == 0.0
+
+
+def test_null_cache_returns_what_a_new_draw_gives(monkeypatch):
+    from mapeval import nulls
+
+    confs = np.array([[2, 10], [3, 40]])
+    nulls._NULL_CACHE.clear()
+    first = null_distributions(confs, 500, seed=9, sampler="copairs")
+    cached = null_distributions(confs, 500, seed=9, sampler="copairs")  # from the cache
+    monkeypatch.setenv("MAPEVAL_NULL_CACHE_MB", "0")
+    nulls._NULL_CACHE.clear()
+    fresh = null_distributions(confs, 500, seed=9, sampler="copairs")  # cache off: drawn again
+    assert not nulls._NULL_CACHE._rows
+    np.testing.assert_array_equal(first, cached)
+    np.testing.assert_array_equal(first, fresh)
+    # a configuration's sub-seed depends on its position among the call's configurations:
+    # [3, 40] alone gets another sub-seed, hence another (not a cached) row
+    monkeypatch.delenv("MAPEVAL_NULL_CACHE_MB")
+    alone = null_distributions(np.array([[3, 40]]), 500, seed=9, sampler="copairs")[0]
+    assert not np.array_equal(alone, first[1])
+    cached[0, 0] = -1.0  # callers get their own copy
+    assert null_distributions(confs, 500, seed=9, sampler="copairs")[0, 0] == first[0, 0]

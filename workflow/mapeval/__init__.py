@@ -1,25 +1,53 @@
 """mapeval: a small, fast mean-average-precision library (copairs-compatible API).
 
 Phenotypic activity and consistency of profiles with mAP (Kalinin et al. 2025). The public API
-mirrors copairs' names and columns so that code can switch without rewriting:
+has every public name of copairs 0.5.5's ``copairs.map`` with its columns, so that code can
+switch without rewriting:
 
 >>> ap = mapeval.average_precision(meta, feats, pos_sameby, pos_diffby, neg_sameby, neg_diffby)
 >>> m = mapeval.mean_average_precision(ap, sameby, null_size=10_000, threshold=0.05, seed=0)
+
+copairs.map name                          mapeval
+----------------------------------------  -----------------------------------------------
+average_precision                         :func:`average_precision`
+multilabel.average_precision              :func:`multilabel.average_precision`
+mean_average_precision                    :func:`mean_average_precision`
+mean_average_precision_hierarchical       :func:`mean_average_precision_hierarchical`
+get_map_pvalue                            :func:`get_map_pvalue`
+apply_fdr_correction                      :func:`apply_fdr_correction`
+apply_hierarchical_fdr_correction         :func:`apply_hierarchical_fdr_correction`
+average_precision.p_values                :func:`ap_p_values`
 """
 
 from . import multilabel
-from .average_precision import average_precision
-from .map import ap_p_values, mean_average_precision, percent_retrieved
+from .average_precision import TiedRanksWarning, average_precision
+from .fdr import apply_fdr_correction, apply_hierarchical_fdr_correction, multipletests
+from .map import (
+    ap_p_values,
+    get_map_pvalue,
+    mean_average_precision,
+    mean_average_precision_hierarchical,
+    percent_retrieved,
+)
+from .normalization import expected_ap, normalize_ap
 from .nulls import benjamini_hochberg, null_distributions
 from .reference import assign_reference_index
 
 __all__ = [
+    "TiedRanksWarning",
     "ap_p_values",
+    "apply_fdr_correction",
+    "apply_hierarchical_fdr_correction",
     "assign_reference_index",
     "average_precision",
     "benjamini_hochberg",
+    "expected_ap",
+    "get_map_pvalue",
     "mean_average_precision",
+    "mean_average_precision_hierarchical",
     "multilabel",
+    "multipletests",
+    "normalize_ap",
     "null_distributions",
     "percent_retrieved",
 ]

@@ -9,11 +9,15 @@ of the similarity matrix restricted to the rows that can be negatives, never fro
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ._checks import positive_int
+from .normalization import normalize_ap
 from .pairs import (
     NegativeRule,
     all_differ,
@@ -31,7 +35,66 @@ from .similarity import PairwiseSimilarity, Similarity, prepare_similarity
 BLOCK_CELLS = 4_000_000
 #: Blocks are computed in parallel threads only when they average at least this many cells.
 PARALLEL_MIN_CELLS = 1_000_000
+#: Rank keys compared per step (rows x candidates, 512 KB of float32): they stay in cache.
+_CACHE_CELLS = 131_072
 _ONE = np.float32(1.0)
+
+
+#: A query is "decided by ties" when ranking its tied negatives before its tied positives would
+#: lower its AP by at least this much (chance float32 coincidences, which fall deep in long rank
+#: lists, move an AP far less).
+TIE_AP_CHANGE = 0.01
+
+
+class TiedRanksWarning(UserWarning):
+    """Some queries are decided by ties: positive pairs tie negative pairs (equal float32 similarity).
+
+    copairs 0.5.5 (and mapeval) rank tied positives first, which raises those APs; all-identical
+    profiles get AP 1 and look significant. Filter it with
+    ``warnings.simplefilter("ignore", mapeval.TiedRanksWarning)`` once the ties are understood.
+    """
+
+
+def warn_ties(
+    entry_unit: np.ndarray,
+    entry_key: np.ndarray,
+    counts: np.ndarray,
+    ties: np.ndarray,
+    ap: np.ndarray,
+    n_queries: int,
+    what: str = "queries",
+) -> None:
+    """Emit :class:`TiedRanksWarning` naming the queries whose AP the tie rule decides.
+
+    ``ties`` holds, per positive entry, the number of its query's negatives with exactly its key.
+    The AP with those negatives ranked first instead (``counts + ties``) is the AP without the
+    benefit of the doubt; queries where it is lower by at least :data:`TIE_AP_CHANGE` are named.
+    """
+    tied = ties > 0
+    if not tied.any():
+        return
+    units = np.unique(entry_unit[tied])
+    sel = np.isin(entry_unit, units)
+    low, _ = ap_from_counts(
+        np.searchsorted(units, entry_unit[sel]), entry_key[sel], counts[sel] + ties[sel], len(units)
+    )
+    change = ap[units] - low
+    decided = int((change >= TIE_AP_CHANGE).sum())
+    if decided:
+        rest = len(units) - decided
+        others = (
+            f" {len(units)} {what} have ties in all; for the other {rest} the tie rule changes the "
+            f"AP by less than {TIE_AP_CHANGE:g}." if rest else ""
+        )
+        warnings.warn(
+            f"{decided} of {n_queries} {what} are decided by ties: a positive pair ties a negative "
+            "pair (equal float32 similarity) and, as in copairs 0.5.5, tied positives rank first, "
+            f"which raises these APs by up to {change.max():.3g} (all-identical profiles get AP 1 "
+            f"and are called significant).{others} Duplicated, constant or coarse-valued profiles "
+            "are the usual cause.",
+            TiedRanksWarning,
+            stacklevel=3,
+        )
 
 
 def feature_matrix(
@@ -42,6 +105,12 @@ def feature_matrix(
     Returns the float64 matrix and every row's sum of squares (reused for cosine norms).
     """
     if isinstance(feats, pd.DataFrame):
+        dup = feats.columns[feats.columns.duplicated()].unique().tolist()
+        if dup:
+            raise ValueError(
+                f"duplicate feature column name(s) {dup[:10]}: every feature must have its own name "
+                "(drop or rename the duplicates, e.g. feats.loc[:, ~feats.columns.duplicated()])"
+            )
         bad = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
         if bad:
             raise ValueError(f"non-numeric feature column(s): {bad[:10]}")
@@ -114,9 +183,11 @@ def better_negative_counts(
     -------
     counts : (n_entries,) int64, #{negatives of the query with key < entry key}.
     n_neg : (n_rows,) int64, number of negatives of every row (0 for rows that were not queried).
+    ties : (n_entries,) int64, #{negatives of the query with exactly the entry's key}.
     """
     n_rows = len(rule.group)
     counts = np.zeros(len(entry_row), dtype=np.int64)
+    tied = np.zeros(len(entry_row), dtype=np.int64)
     n_neg = np.zeros(n_rows, dtype=np.int64)
     first = sorted_starts(entry_row)
     queries = entry_row[first]
@@ -167,6 +238,7 @@ def better_negative_counts(
         idx = np.where(valid, starts[:, None] + slot, 0)
         pos = np.where(valid, entry_key[idx], -np.inf).astype(np.float32)
         block_counts = np.zeros((len(q), kmax), dtype=np.int64)
+        block_ties = np.zeros((len(q), kmax), dtype=np.int64)
         q_neg = np.zeros(len(q), dtype=np.int64)
         step = max(1, block_cells // max(len(q), 1))
         for c0 in range(0, len(cand), step):
@@ -179,20 +251,35 @@ def better_negative_counts(
                 keys[~neg] = np.inf
                 q_neg += neg.sum(axis=1)
             if kmax <= 24:
-                for m in range(kmax):
-                    block_counts[:, m] += (keys < pos[:, m : m + 1]).sum(axis=1)
+                # a few rows at a time, so that the rows' keys stay in cache across the 2 * kmax
+                # comparisons (strictly better negatives, and ties for the warning)
+                step_rows = max(1, _CACHE_CELLS // keys.shape[1])
+                flags = np.empty((min(step_rows, len(q)), keys.shape[1]), dtype=bool)
+                for r0 in range(0, len(q), step_rows):
+                    sub = keys[r0 : r0 + step_rows]
+                    hit = flags[: len(sub)]
+                    for m in range(kmax):
+                        pm = pos[r0 : r0 + step_rows, m : m + 1]
+                        np.less(sub, pm, out=hit)
+                        block_counts[r0 : r0 + step_rows, m] += hit.sum(axis=1)
+                        np.equal(sub, pm, out=hit)
+                        if hit.any():  # a flat any() first: rows only when there are ties
+                            block_ties[r0 : r0 + step_rows, m] += hit.sum(axis=1)
             else:
                 keys.sort(axis=1)
                 for r in range(len(q)):
-                    block_counts[r] += np.searchsorted(keys[r], pos[r], side="left")
-        return q, q_neg, idx[valid], block_counts[valid]
+                    left = np.searchsorted(keys[r], pos[r], side="left")
+                    block_counts[r] += left
+                    block_ties[r] += np.searchsorted(keys[r], pos[r], side="right") - left
+        return q, q_neg, idx[valid], block_counts[valid], block_ties[valid]
 
     for result in map_blocks(count, tasks, threads):
         if result is not None:
-            q, q_neg, where, found = result
+            q, q_neg, where, found, ties = result
             n_neg[q] = q_neg
             counts[where] = found
-    return counts, n_neg
+            tied[where] = ties
+    return counts, n_neg, tied
 
 
 def ap_from_counts(
@@ -246,6 +333,81 @@ def _check_negatives(meta: pd.DataFrame, rows: np.ndarray, n_neg: np.ndarray, co
         )
 
 
+def check_feature_index(meta: pd.DataFrame, feats: object) -> None:
+    """A features DataFrame must be indexed like the metadata: rows are matched by position,
+    so a different index (another order, or rows dropped from one of them) is refused."""
+    if not isinstance(feats, pd.DataFrame) or len(feats) != len(meta):
+        return  # arrays have no labels; a length mismatch is reported by feature_matrix
+    if feats.index.equals(meta.index):
+        return
+    differ = np.flatnonzero(feats.index.to_numpy() != meta.index.to_numpy())
+    at = int(differ[0]) if len(differ) else 0
+    raise ValueError(
+        "feats and meta have different indexes (first difference at position "
+        f"{at}: meta {meta.index[at]!r}, feats {feats.index[at]!r}); rows are matched by "
+        "position, so align them first (feats = feats.loc[meta.index]) or pass feats.to_numpy() "
+        "if the order is right"
+    )
+
+
+def _same_key_counts(columns: list[np.ndarray], valid: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each row in ``rows``: #{valid j equal to it in every column} (codes >= 0)."""
+    key = np.zeros(len(valid), dtype=np.int64)
+    size = 1
+    for col in columns:
+        radix = int(col.max()) + 1 if len(col) else 1
+        if size * radix > 2**62:  # keep the mixed-radix key in int64
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max()) + 1
+        key = key * radix + col
+        size *= radix
+    if size > 4 * len(key) + 1024:
+        key = pd.factorize(key)[0].astype(np.int64)
+        size = int(key.max()) + 1
+    return np.bincount(key[valid], minlength=size)[key[rows]]
+
+
+def negatives_per_row(rule: NegativeRule, rows: np.ndarray | None = None) -> np.ndarray:
+    """Number of negative pairs of each of ``rows`` (default all): copairs' ``n_total_pairs`` of
+    rows without positives.
+
+    Negatives of i: rows j != i in the same negative group (>= 0) that differ from i in every
+    ``neg_diffby`` column. Counted by inclusion-exclusion over the subsets S of those columns:
+    sum_S (-1)^|S| #{j in i's group agreeing with i on S} (i itself cancels out when there is at
+    least one diffby column). Not for multilabel rules (label sets).
+    """
+    group, diff = rule.group, rule.diff
+    rows = np.arange(len(group)) if rows is None else np.asarray(rows)
+    valid = group >= 0
+    total = np.zeros(len(rows), dtype=np.int64)
+    n_diff = diff.shape[1]
+    group_codes = np.where(valid, group, 0)
+    for size in range(n_diff + 1):
+        for cols in itertools.combinations(range(n_diff), size):
+            same = _same_key_counts([group_codes, *(diff[:, c] for c in cols)], valid, rows)
+            total += (-1) ** size * same
+    if n_diff == 0:
+        total -= 1  # the row itself
+    total[~valid[rows]] = 0
+    return total
+
+
+def check_batch_size(batch_size: object) -> int:
+    return positive_int(batch_size, "batch_size", "the number of query rows per block, e.g. 2048")
+
+
+def resolve_similarity(similarity: object, distance: object) -> object:
+    """copairs' keyword ``distance`` is accepted as an alias of ``similarity``."""
+    if distance is None:
+        return similarity
+    if similarity != "cosine" and similarity != distance:
+        raise ValueError(
+            f"give the similarity once: similarity={similarity!r} and distance={distance!r} "
+            "(distance is copairs' name for the same argument)"
+        )
+    return distance
+
+
 def prepare_inputs(
     meta: pd.DataFrame,
     feats: np.ndarray | pd.DataFrame,
@@ -256,7 +418,8 @@ def prepare_inputs(
 ):
     """Validate the common inputs; returns meta (index reset), lists, row filter, Similarity."""
     if not isinstance(meta, pd.DataFrame):
-        raise ValueError(f"meta must be a pandas DataFrame, got {type(meta).__name__}")
+        raise TypeError(f"meta must be a pandas DataFrame, got {type(meta).__name__}")
+    check_feature_index(meta, feats)
     meta = meta.reset_index(drop=True)
     lists = {}
     keep = np.ones(len(meta), dtype=bool)
@@ -295,39 +458,60 @@ def average_precision(
     similarity: str | PairwiseSimilarity = "cosine",
     batch_size: int = 2048,
     threads: int | None = None,
+    *,
+    distance: str | PairwiseSimilarity | None = None,
+    progress_bar: bool = False,
 ) -> pd.DataFrame:
     """Average precision of every profile against its positive and negative pairs.
 
     Parameters
     ----------
     meta : DataFrame, one row per profile (n rows).
-    feats : (n, n_features) array or DataFrame of numeric features.
+    feats : (n, n_features) array or DataFrame of numeric features (a DataFrame must have the
+        same index as ``meta``: rows are matched by position).
     pos_sameby, pos_diffby : positive pairs are equal in every ``pos_sameby`` column and differ
         in every ``pos_diffby`` column. An entry may also be a pandas query (a row filter).
     neg_sameby, neg_diffby : the same for negative pairs.
     similarity : "cosine" (default), "abs_cosine", "correlation", "euclidean" (1/(1+d)) or a
         callable on two (m, n_features) arrays of paired rows returning m similarities.
-    batch_size : query rows per block of similarities.
+        Cosine and correlation are scale-invariant and exact at any magnitude (rows of extreme
+        magnitude, e.g. 1e200 or 1e-200, are rescaled by a power of two first).
+    batch_size : query rows per block of similarities (a positive integer).
     threads : blocks computed in parallel; None = ``MAPEVAL_NUM_THREADS``, else
         ``OMP_NUM_THREADS``, else the available CPUs (at most 8). Results do not depend on it.
+    distance : copairs' name of ``similarity`` (accepted for compatibility).
+    progress_bar : accepted for copairs compatibility; mapeval shows none.
 
     Returns
     -------
     DataFrame
-        ``meta`` (index reset) plus ``n_pos_pairs``, ``n_total_pairs`` and ``average_precision``
-        (NaN for profiles without positive pairs, e.g. controls).
+        ``meta`` (index reset) plus ``n_pos_pairs``, ``n_total_pairs``, ``average_precision``
+        (NaN for profiles without positive pairs, e.g. controls) and
+        ``normalized_average_precision`` ((AP - E[AP]) / (1 - E[AP]), see
+        :mod:`mapeval.normalization`), the columns of copairs 0.5.5. As in copairs,
+        ``n_total_pairs`` of a profile without positive pairs counts its negative pairs.
 
     Raises
     ------
     ValueError
-        On non-finite or non-numeric features, missing or unusable metadata columns, overlapping
-        sameby/diffby, zero-norm profiles under cosine, an empty selection, no positive pairs at
-        all, or a profile with positive pairs but no negative pairs.
+        On non-finite or non-numeric features, missing, duplicated or unusable metadata columns,
+        overlapping sameby/diffby, zero-norm profiles under cosine, an empty selection, no
+        positive pairs at all, or a profile with positive pairs but no negative pairs.
+    TypeError
+        On arguments of the wrong type (``meta`` not a DataFrame, ``batch_size`` not an integer).
+
+    Warns
+    -----
+    TiedRanksWarning
+        When positive pairs tie negative pairs (copairs' positives-first rule decides those APs).
     """
+    del progress_bar
+    similarity = resolve_similarity(similarity, distance)
+    batch_size = check_batch_size(batch_size)
+    threads = resolve_threads(threads)
     meta, lists, keep, used, sim = prepare_inputs(
         meta, feats, pos_sameby, pos_diffby, neg_sameby, neg_diffby, similarity
     )
-    threads = resolve_threads(threads)
     rows = np.flatnonzero(keep)
     known: dict[str, np.ndarray] = {}  # codes per column, shared by the four lists
     pos_group = group_ids(codes(meta, lists["pos_sameby"], known))
@@ -346,12 +530,21 @@ def average_precision(
     entry_key = _ONE - np.r_[s, s]
     order = np.argsort(entry_row, kind="stable")
     entry_row, entry_key = entry_row[order], entry_key[order]
-    counts, n_neg = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
-    _check_negatives(meta, entry_row[sorted_starts(entry_row)], n_neg, used)
+    counts, n_neg, tied = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
+    queries = entry_row[sorted_starts(entry_row)]
+    _check_negatives(meta, queries, n_neg, used)
     ap, k = ap_from_counts(entry_row, entry_key, counts, len(meta))
+    warn_ties(entry_row, entry_key, counts, tied, ap, len(queries))
 
+    scored = k > 0
+    n_total = np.where(scored, k + n_neg, 0)
+    if not scored.all():
+        n_total[~scored] = negatives_per_row(rule, np.flatnonzero(~scored))
     out = meta.copy()
     out["n_pos_pairs"] = k.astype(np.int64)
-    out["n_total_pairs"] = np.where(k > 0, k + n_neg, 0).astype(np.int64)
+    out["n_total_pairs"] = n_total.astype(np.int64)
     out["average_precision"] = ap
+    normalized = np.full(len(meta), np.nan)
+    normalized[scored] = normalize_ap(ap[scored], k[scored], n_total[scored])
+    out["normalized_average_precision"] = normalized
     return out

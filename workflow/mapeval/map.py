@@ -1,29 +1,53 @@
-"""Mean average precision per group, its p-value and FDR (SPEC §1.4, §1.5)."""
+"""Mean average precision per group, its p-value and FDR (SPEC §1.4, §1.5).
+
+The functions and their output columns are copairs 0.5.5's ``copairs.map`` ones:
+:func:`get_map_pvalue` (mAP, ``indices``, mean normalised AP, p-value), :func:`mean_average_precision`
+(plus BH), :func:`mean_average_precision_hierarchical` (plus the two-stage correction), and
+:func:`ap_p_values` for copairs' per-AP p-values (``copairs.map.average_precision.p_values``).
+copairs' ``progress_bar``, ``max_workers`` and ``cache_dir`` arguments are accepted so that calls
+need no rewriting; mapeval shows no progress bar and never caches null distributions on disk (a
+call equals a copairs call with an empty cache).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._checks import column_list, positive_int, probability, seed_value
+from .fdr import apply_hierarchical_fdr_correction, check_hierarchy
+from .normalization import normalize_ap
 from .nulls import (
     benjamini_hochberg,
+    check_sampler,
     independent_group_null,
     null_distributions,
     p_value_greater,
     p_value_greater_equal,
+    p_value_greater_one,
 )
 
 MAP_NULLS = ("shared", "independent")
 EPS = np.finfo(np.float64).eps
+_AP_COLUMNS = ["average_precision", "n_pos_pairs", "n_total_pairs"]
+#: Groups sharing a null: up to this many are counted one by one, more share one sort.
+_SORT_ABOVE = 8
+
+
+def _require_ap_columns(ap_scores: pd.DataFrame, func: str) -> None:
+    if not isinstance(ap_scores, pd.DataFrame):
+        raise TypeError(f"{func}: ap_scores must be a DataFrame (the output of average_precision), "
+                        f"got {type(ap_scores).__name__}")
+    missing = [c for c in _AP_COLUMNS if c not in ap_scores.columns]
+    if missing:
+        raise ValueError(f"ap_scores lacks column(s) {missing}: pass the output of average_precision")
 
 
 def _scored(ap_scores: pd.DataFrame) -> pd.DataFrame:
-    needed = ["average_precision", "n_pos_pairs", "n_total_pairs"]
-    missing = [c for c in needed if c not in ap_scores.columns]
-    if missing:
-        raise ValueError(f"ap_scores lacks column(s) {missing}: pass the output of average_precision")
+    _require_ap_columns(ap_scores, "mean_average_precision")
     keep = ap_scores["average_precision"].notna() & (ap_scores["n_pos_pairs"] > 0)
     return ap_scores.loc[keep].reset_index(drop=True)
 
@@ -34,24 +58,63 @@ def _configs(ap: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return configs, rev.ravel()
 
 
-def mean_average_precision(
+def _check_map_null(map_null: object) -> str:
+    if map_null not in MAP_NULLS:
+        raise ValueError(f"map_null must be one of {MAP_NULLS}, got {map_null!r}")
+    return str(map_null)
+
+
+def _check_sameby_columns(ap: pd.DataFrame, sameby: list[str]) -> None:
+    missing = [c for c in sameby if c not in ap.columns]
+    if missing:
+        raise ValueError(f"sameby column(s) {missing} not in ap_scores; have {list(ap.columns)}")
+    dup = [c for c in sameby if (ap.columns == c).sum() > 1]
+    if dup:
+        raise ValueError(
+            f"sameby column(s) {dup} appear more than once in ap_scores: rename or drop the duplicates"
+        )
+
+
+def _check_sameby_values(ap: pd.DataFrame, sameby: list[str]) -> None:
+    """Scored rows only: a missing or unhashable group value has no group."""
+    for c in sameby:
+        na = ap[c].isna().to_numpy()
+        if na.any():
+            raise ValueError(
+                f"sameby column {c!r} has missing values in {int(na.sum())} scored row(s) (first: "
+                f"row {int(np.flatnonzero(na)[0])} of the rows with an AP); their group is undefined: "
+                "fill them (e.g. with 'NA') or drop those rows"
+            )
+        try:
+            pd.factorize(ap[c])
+        except TypeError as err:
+            raise ValueError(
+                f"sameby column {c!r} holds unhashable values such as lists ({err}); group by a "
+                "column with one value per row (multilabel output has one label per row)"
+            ) from err
+
+
+def get_map_pvalue(
     ap_scores: pd.DataFrame,
     sameby: str | Sequence[str],
     null_size: int,
-    threshold: float = 0.05,
     seed: int = 0,
+    progress_bar: bool = False,
+    max_workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    *,
     null_sampler: str = "fast",
     map_null: str = "shared",
 ) -> pd.DataFrame:
-    """mAP of each group of profiles, with a permutation p-value and BH correction.
+    """mAP of each group with its p-value, before any multiple-testing correction.
 
     Parameters
     ----------
     ap_scores : output of :func:`mapeval.average_precision` (rows without AP are ignored).
     sameby : column(s) defining the groups.
-    null_size : number of null samples per configuration.
-    threshold : significance level for ``below_p`` / ``below_corrected_p``.
-    seed : top-level seed of the null distributions.
+    null_size : number of null samples per configuration (a positive integer).
+    seed : top-level seed of the null distributions (a non-negative integer).
+    progress_bar, max_workers, cache_dir : accepted for copairs compatibility and ignored.
     null_sampler : "fast" or "copairs" (bit-exact with copairs 0.5.5), see :mod:`mapeval.nulls`.
     map_null : "shared" (copairs): the group null is the element-wise float32 mean of its
         members' per-configuration null rows, members with the same (k, N) sharing one row.
@@ -59,26 +122,34 @@ def mean_average_precision(
 
     Returns
     -------
-    DataFrame, one row per group: the ``sameby`` columns, ``mean_average_precision``,
-    ``p_value`` = (1 + #{null > mAP}) / (1 + null_size), ``corrected_p_value`` (BH over the
-    groups of this call), ``below_p``, ``below_corrected_p``.
+    DataFrame, one row per group (sorted by ``sameby``): the ``sameby`` columns,
+    ``mean_average_precision``, ``indices`` (copairs: the positions of the group's rows among the
+    scored rows of ``ap_scores``, i.e. after dropping rows without an AP and renumbering from 0),
+    ``mean_normalized_average_precision`` and ``p_value`` = (1 + #{null > mAP}) / (1 + null_size),
+    the comparison made in float32 as copairs makes it.
     """
-    if map_null not in MAP_NULLS:
-        raise ValueError(f"map_null must be one of {MAP_NULLS}, got {map_null!r}")
-    sameby = [sameby] if isinstance(sameby, str) else list(sameby)
-    missing = [c for c in sameby if c not in ap_scores.columns]
-    if missing:
-        raise ValueError(f"sameby column(s) {missing} not in ap_scores")
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    del progress_bar, max_workers, cache_dir  # copairs-only options
+    map_null = _check_map_null(map_null)
+    null_sampler = check_sampler(null_sampler)
+    null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
+    seed = seed_value(seed)
+    _require_ap_columns(ap_scores, "get_map_pvalue")
+    sameby = column_list(sameby, "sameby")
+    _check_sameby_columns(ap_scores, sameby)
     ap = _scored(ap_scores)
     if ap.empty:
         raise ValueError("no profile has an average precision (no positive pairs)")
+    _check_sameby_values(ap, sameby)
+    if "normalized_average_precision" not in ap.columns:
+        ap["normalized_average_precision"] = normalize_ap(
+            ap["average_precision"].to_numpy(), ap["n_pos_pairs"].to_numpy(), ap["n_total_pairs"].to_numpy()
+        )
     configs, rev = _configs(ap)
 
     grouped = ap.groupby(sameby, observed=True, sort=True)
     # pandas' groupby mean, as copairs computes mAP (its summation order matters for ties)
     means = grouped["average_precision"].mean()
+    norm_means = grouped["normalized_average_precision"].mean()
     keys = means.reset_index()[sameby]
     maps = means.to_numpy(dtype=np.float64)
     codes = grouped.ngroup().to_numpy()
@@ -86,28 +157,109 @@ def mean_average_precision(
     member_rows = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
 
     nulls = None if map_null == "independent" else null_distributions(configs, null_size, seed, null_sampler)
-    cache: dict[tuple[int, ...], np.ndarray] = {}
-    p = np.empty(len(member_rows))
+    # groups by null composition (member configurations): one null per composition, then a
+    # count per group, or one sort when many groups share it
+    by_comp: dict[tuple[int, ...], list[int]] = {}
     for g, rows in enumerate(member_rows):
         comp = tuple(rev[rows].tolist())
         if map_null == "independent":
             comp = tuple(sorted(comp))
-        null = cache.get(comp)
-        if null is None:
-            if map_null == "shared":
-                # float32 element-wise mean in member order, exactly as copairs
-                null = np.sort(nulls[list(comp)].mean(axis=0))
-            else:
-                null = np.sort(
-                    independent_group_null(configs[list(comp)], null_size, seed, null_sampler)
-                )
-            cache[comp] = null
-        p[g] = p_value_greater(null, np.array([maps[g]]))[0]
+        by_comp.setdefault(comp, []).append(g)
+    p = np.empty(len(member_rows))
+    for comp, groups in by_comp.items():
+        if map_null == "shared":
+            # float32 element-wise mean in member order, exactly as copairs
+            null = nulls[list(comp)].mean(axis=0)
+        else:
+            null = independent_group_null(configs[list(comp)], null_size, seed, null_sampler)
+        if len(groups) > _SORT_ABOVE:
+            p[groups] = p_value_greater(np.sort(null), maps[groups])
+        else:
+            p[groups] = [p_value_greater_one(null, maps[g]) for g in groups]
 
     out = keys.copy()
     out["mean_average_precision"] = maps
+    out["indices"] = [rows.tolist() for rows in member_rows]
+    out["mean_normalized_average_precision"] = norm_means.to_numpy(dtype=np.float64)
     out["p_value"] = p
-    out["corrected_p_value"] = benjamini_hochberg(p)
+    return out
+
+
+def mean_average_precision(
+    ap_scores: pd.DataFrame,
+    sameby: str | Sequence[str],
+    null_size: int,
+    threshold: float = 0.05,
+    seed: int = 0,
+    progress_bar: bool = False,
+    max_workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    null_sampler: str = "fast",
+    map_null: str = "shared",
+) -> pd.DataFrame:
+    """mAP of each group of profiles, with a permutation p-value and BH correction.
+
+    Parameters
+    ----------
+    ap_scores, sameby, null_size, seed, null_sampler, map_null, progress_bar, max_workers,
+    cache_dir : as :func:`get_map_pvalue`.
+    threshold : significance level for ``below_p`` / ``below_corrected_p``, in (0, 1).
+
+    Returns
+    -------
+    DataFrame, one row per group: the :func:`get_map_pvalue` columns (``sameby``,
+    ``mean_average_precision``, ``indices``, ``mean_normalized_average_precision``, ``p_value``),
+    then ``corrected_p_value`` (BH over the groups of this call), ``below_p`` and
+    ``below_corrected_p`` (copairs 0.5.5's columns, in its order).
+    """
+    threshold = probability(threshold, "threshold")
+    out = get_map_pvalue(
+        ap_scores, sameby, null_size, seed, progress_bar, max_workers, cache_dir,
+        null_sampler=null_sampler, map_null=map_null,
+    )
+    out["corrected_p_value"] = benjamini_hochberg(out["p_value"].to_numpy())
+    out["below_p"] = out["p_value"] < threshold
+    out["below_corrected_p"] = out["corrected_p_value"] < threshold
+    return out
+
+
+def mean_average_precision_hierarchical(
+    ap_scores: pd.DataFrame,
+    sameby: str | Sequence[str],
+    null_size: int,
+    threshold: float,
+    seed: int,
+    hierarchical_by: str | Sequence[str],
+    progress_bar: bool = False,
+    max_workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    *,
+    null_sampler: str = "fast",
+    map_null: str = "shared",
+) -> pd.DataFrame:
+    """mAP per group with the two-stage (hierarchical) FDR correction of copairs 0.5.5.
+
+    For dose-response designs: ``sameby=[compound, dose]``, ``hierarchical_by=[compound]``.
+    Stage 1 BH-corrects each compound's smallest p-value over the compounds; stage 2
+    BH-corrects the doses within each compound that passes (see
+    :func:`mapeval.apply_hierarchical_fdr_correction`).
+
+    Returns
+    -------
+    DataFrame: the :func:`get_map_pvalue` columns, ``stage1_p_value``,
+    ``stage1_corrected_p_value``, ``stage1_significant``, ``corrected_p_value`` (1 for groups
+    failing stage 1), ``below_p`` and ``below_corrected_p``.
+    """
+    threshold = probability(threshold, "threshold")
+    sameby_list = column_list(sameby, "sameby")
+    hierarchical_by = column_list(hierarchical_by, "hierarchical_by")
+    check_hierarchy(hierarchical_by, sameby_list)  # before the (costly) null distributions
+    out = get_map_pvalue(
+        ap_scores, sameby_list, null_size, seed, progress_bar, max_workers, cache_dir,
+        null_sampler=null_sampler, map_null=map_null,
+    )
+    out = apply_hierarchical_fdr_correction(out, hierarchical_by, sameby_list)
     out["below_p"] = out["p_value"] < threshold
     out["below_corrected_p"] = out["corrected_p_value"] < threshold
     return out
@@ -118,9 +270,15 @@ def ap_p_values(
 ) -> np.ndarray:
     """p-value of every AP: (1 + #{null >= AP}) / (1 + null_size) (SPEC §1.5).
 
-    Uses the same per-configuration nulls (and seeds) as :func:`mean_average_precision`.
-    Returns an array aligned with ``ap_scores`` rows (NaN where there is no AP).
+    copairs 0.5.5's ``copairs.map.average_precision.p_values``: the same per-configuration nulls
+    (and seeds) as :func:`mean_average_precision`, compared in float64 as copairs compares them.
+    Returns a float64 array aligned with ``ap_scores`` rows (NaN where there is no AP); copairs
+    stores the same values rounded to float32.
     """
+    null_sampler = check_sampler(null_sampler)
+    null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
+    seed = seed_value(seed)
+    _require_ap_columns(ap_scores, "ap_p_values")
     out = np.full(len(ap_scores), np.nan)
     keep = (ap_scores["average_precision"].notna() & (ap_scores["n_pos_pairs"] > 0)).to_numpy()
     if not keep.any():
@@ -129,7 +287,7 @@ def ap_p_values(
     configs, rev = _configs(ap)
     nulls = null_distributions(configs, null_size, seed, null_sampler)
     nulls.sort(axis=1)
-    values = ap["average_precision"].to_numpy()
+    values = ap["average_precision"].to_numpy(dtype=np.float64)
     p = np.empty(len(ap))
     for c in range(len(configs)):
         sel = rev == c

@@ -19,11 +19,15 @@ from .average_precision import (
     _check_negatives,
     ap_from_counts,
     better_negative_counts,
-    sorted_starts,
+    check_batch_size,
     prepare_inputs,
+    resolve_similarity,
+    sorted_starts,
+    warn_ties,
 )
-from .parallel import resolve_threads
+from .normalization import normalize_ap
 from .pairs import NegativeRule, all_differ, codes, group_ids, pairs_within_groups
+from .parallel import resolve_threads
 from .similarity import PairwiseSimilarity
 
 
@@ -52,6 +56,9 @@ def average_precision(
     similarity: str | PairwiseSimilarity = "cosine",
     batch_size: int = 2048,
     threads: int | None = None,
+    *,
+    distance: str | PairwiseSimilarity | None = None,
+    progress_bar: bool = False,
 ) -> pd.DataFrame:
     """Average precision per (profile, label).
 
@@ -61,14 +68,24 @@ def average_precision(
         :func:`mapeval.average_precision`.
     multilabel_col : column holding a list of labels per profile. It must be in ``pos_sameby``
         (positives share the label); in ``neg_diffby`` it means negatives share no label.
+    distance, progress_bar : copairs' names, accepted for compatibility (see
+        :func:`mapeval.average_precision`).
 
     Returns
     -------
     DataFrame, one row per (profile, label) with at least one positive pair: the metadata with
     ``multilabel_col`` holding that single label, ``n_pos_pairs``, ``n_total_pairs``,
-    ``average_precision``; ordered by profile, then label.
+    ``average_precision`` and ``normalized_average_precision`` (copairs 0.5.5's columns);
+    ordered by profile, then label.
     """
+    del progress_bar
+    similarity = resolve_similarity(similarity, distance)
+    batch_size = check_batch_size(batch_size)
     threads = resolve_threads(threads)
+    if not isinstance(meta, pd.DataFrame):
+        raise TypeError(f"meta must be a pandas DataFrame, got {type(meta).__name__}")
+    if not isinstance(multilabel_col, str):
+        raise TypeError(f"multilabel_col must be a column name (str), got {multilabel_col!r}")
     pos_sameby = [pos_sameby] if isinstance(pos_sameby, str) else list(pos_sameby)
     neg_diffby = [neg_diffby] if isinstance(neg_diffby, str) else list(neg_diffby)
     neg_sameby = [neg_sameby] if isinstance(neg_sameby, str) else list(neg_sameby)
@@ -127,9 +144,10 @@ def average_precision(
     entry_key = _ONE - np.r_[s, s]
     order = np.argsort(entry_row, kind="stable")
     entry_row, entry_unit, entry_key = entry_row[order], entry_unit[order], entry_key[order]
-    counts, n_neg = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
+    counts, n_neg, tied = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
     _check_negatives(meta2, entry_row[sorted_starts(entry_row)], n_neg, used)
     ap, k = ap_from_counts(entry_unit, entry_key, counts, len(ex_row))
+    warn_ties(entry_unit, entry_key, counts, tied, ap, int((k > 0).sum()), "(profile, label) queries")
 
     units = np.flatnonzero(k > 0)
     units = units[np.lexsort((ex_label[units], ex_row[units]))]
@@ -138,4 +156,7 @@ def average_precision(
     out["n_pos_pairs"] = k[units].astype(np.int64)
     out["n_total_pairs"] = (k[units] + n_neg[ex_row[units]]).astype(np.int64)
     out["average_precision"] = ap[units]
+    out["normalized_average_precision"] = normalize_ap(
+        ap[units], k[units], out["n_total_pairs"].to_numpy()
+    )
     return out

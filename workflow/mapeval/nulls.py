@@ -13,12 +13,23 @@ k ones among N. Two samplers give the same distribution:
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
 
+from ._checks import positive_int, seed_value
+
 NULL_SAMPLERS = ("fast", "copairs")
 _CHUNK_CELLS = 8_000_000
+
+
+def check_sampler(sampler: object) -> str:
+    """The null sampler name, or a ValueError naming the choices."""
+    if sampler not in NULL_SAMPLERS:
+        raise ValueError(f"null_sampler must be one of {NULL_SAMPLERS}, got {sampler!r}")
+    return str(sampler)
 
 
 def _ap_of_ranks(ranks: np.ndarray) -> np.ndarray:
@@ -91,20 +102,75 @@ def null_distributions(
     -------
     (n_configs, null_size) float32 array.
     """
-    if sampler not in NULL_SAMPLERS:
-        raise ValueError(f"null_sampler must be one of {NULL_SAMPLERS}, got {sampler!r}")
-    if null_size < 1:
-        raise ValueError(f"null_size must be >= 1, got {null_size}")
+    sampler = check_sampler(sampler)
+    null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
+    seed = seed_value(seed)
     configs = np.asarray(configs, dtype=np.int64).reshape(-1, 2)
     bad = (configs[:, 0] < 1) | (configs[:, 0] > configs[:, 1])
     if bad.any():
-        raise ValueError(f"invalid null configuration (k, N) = {tuple(configs[bad][0])}")
+        raise ValueError(
+            f"invalid null configuration (k, N) = {tuple(configs[bad][0].tolist())}: need 1 <= k <= N"
+        )
     draw = _copairs_samples if sampler == "copairs" else _fast_samples
     seeds = config_seeds(len(configs), seed)
     out = np.empty((len(configs), null_size), dtype=np.float32)
     for c, ((k, n), s) in enumerate(zip(configs.tolist(), seeds.tolist())):
-        out[c] = draw(null_size, k, n, np.random.default_rng(s))
+        key = (sampler, k, n, s, null_size)
+        row = _NULL_CACHE.get(key)
+        if row is None:
+            row = draw(null_size, k, n, np.random.default_rng(s))
+            _NULL_CACHE.put(key, row)
+        out[c] = row
     return out
+
+
+class _NullCache:
+    """Null rows already drawn in this process, by (sampler, k, N, sub-seed, null_size).
+
+    A row is a pure function of its key, so a cache hit returns exactly what a new draw would
+    (unlike copairs' disk cache, keyed without the sub-seed). Repeated calls with the same
+    configurations (Cell Health's many mAP calls of one design, or ``mean_average_precision``
+    then ``ap_p_values``) draw each null once. Bounded by ``MAPEVAL_NULL_CACHE_MB`` (default
+    128; 0 turns it off), least recently used rows dropped first.
+    """
+
+    def __init__(self) -> None:
+        self._rows: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    @staticmethod
+    def limit_bytes() -> int:
+        value = os.environ.get("MAPEVAL_NULL_CACHE_MB", "").strip() or "128"
+        try:
+            mb = float(value)
+        except ValueError as err:
+            raise ValueError(f"environment variable MAPEVAL_NULL_CACHE_MB={value!r} is not a number") from err
+        return max(0, int(mb * 2**20))
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+        return row
+
+    def put(self, key: tuple, row: np.ndarray) -> None:
+        limit = self.limit_bytes()
+        if row.nbytes > limit:
+            return
+        row = row.copy()
+        row.flags.writeable = False
+        self._rows[key] = row
+        self._bytes += row.nbytes
+        while self._bytes > limit:
+            _, old = self._rows.popitem(last=False)
+            self._bytes -= old.nbytes
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._bytes = 0
+
+
+_NULL_CACHE = _NullCache()
 
 
 def independent_group_null(
@@ -126,15 +192,39 @@ def independent_group_null(
 
 
 def p_value_greater(null_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(1 + #{null > value}) / (1 + null_size), for a sorted null (the mAP rule)."""
+    """(1 + #{null > value}) / (1 + null_size), for a sorted null (the mAP rule, SPEC §1.4).
+
+    The comparison is made in the null's precision, as copairs 0.5.5 makes it: it compares its
+    float32 null with the mAP as a Python float, which numpy 2 (NEP 50, "weak" Python scalars)
+    does in float32, i.e. against float32(mAP). A null value that ties float32(mAP) is therefore
+    not counted even when it exceeds the float64 mAP.
+    """
+    null_sorted = np.asarray(null_sorted)
+    values = np.asarray(values, dtype=np.float64)
+    if null_sorted.dtype == np.float32:
+        values = values.astype(np.float32)
     n = len(null_sorted)
     return (1 + n - np.searchsorted(null_sorted, values, side="right")) / (n + 1)
 
 
+def p_value_greater_one(null: np.ndarray, value: float) -> float:
+    """:func:`p_value_greater` of one value against an unsorted null (a count: no sort needed)."""
+    null = np.asarray(null)
+    v = np.float32(value) if null.dtype == np.float32 else np.float64(value)
+    return (1 + int(np.count_nonzero(null > v))) / (len(null) + 1)
+
+
 def p_value_greater_equal(null_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(1 + #{null >= value}) / (1 + null_size), for a sorted null (the per-AP rule)."""
+    """(1 + #{null >= value}) / (1 + null_size), for a sorted null (the per-AP rule, SPEC §1.5).
+
+    The comparison is made in float64, as copairs 0.5.5 makes it: ``np.searchsorted`` of its
+    sorted float32 null with the AP as a numpy float64 scalar promotes both to float64, so a
+    null value counts only when it is >= the float64 AP (float32 rounding of the AP plays no part).
+    """
+    null_sorted = np.asarray(null_sorted)
+    values = np.asarray(values, dtype=np.float64)
     n = len(null_sorted)
-    return (1 + n - np.searchsorted(null_sorted, values, side="left")) / (n + 1)
+    return (1 + n - np.searchsorted(null_sorted.astype(np.float64), values, side="left")) / (n + 1)
 
 
 def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:

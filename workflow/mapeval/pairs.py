@@ -25,10 +25,13 @@ def as_column_list(value: str | Sequence[str] | None, name: str) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    out = list(value)
+    try:
+        out = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a column name or a list of column names, got {value!r}") from None
     for v in out:
         if not isinstance(v, str):
-            raise ValueError(f"{name} must hold column names (str), got {v!r}")
+            raise TypeError(f"{name} must hold column names (str), got {v!r}")
     return out
 
 
@@ -53,8 +56,15 @@ def split_queries(meta: pd.DataFrame, entries: list[str], name: str) -> tuple[li
 
 
 def check_pairing_columns(meta: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Reject names that break pairing (``index``, spaces, dashes) and missing values."""
+    """Reject names that break pairing (``index``, spaces, dashes), duplicated columns and
+    missing values."""
     for col in columns:
+        if (meta.columns == col).sum() > 1:
+            raise ValueError(
+                f"metadata column {col!r} appears {(meta.columns == col).sum()} times; pairing needs "
+                "one column per name: drop or rename the duplicates "
+                "(e.g. meta.loc[:, ~meta.columns.duplicated()])"
+            )
         if col == "index" or _BAD_NAME.search(col):
             raise ValueError(
                 f"metadata column {col!r} cannot be used for pairing: rename it "
@@ -64,6 +74,20 @@ def check_pairing_columns(meta: pd.DataFrame, columns: Sequence[str]) -> None:
         if na.any():
             rows = np.flatnonzero(na)[:10].tolist()
             raise ValueError(f"metadata column {col!r} has missing values at row(s) {rows}")
+
+
+def _unhashable_message(meta: pd.DataFrame, col: str, err: Exception) -> str:
+    row = next(
+        (r for r, v in enumerate(meta[col].tolist()) if isinstance(v, (list, np.ndarray, dict, set))),
+        None,
+    )
+    where = f" (first: row {row}, {meta[col].iloc[row]!r})" if row is not None else ""
+    return (
+        f"metadata column {col!r} holds lists or other unhashable values{where}, but pairing "
+        f"needs one value per row ({err}). For several labels per profile use "
+        f"mapeval.multilabel.average_precision(..., multilabel_col={col!r}); otherwise join the "
+        "values into a string"
+    )
 
 
 def codes(
@@ -79,7 +103,10 @@ def codes(
     cache = {} if cache is None else cache
     for c in columns:
         if c not in cache:
-            cache[c] = pd.factorize(meta[c])[0].astype(np.int64)
+            try:
+                cache[c] = pd.factorize(meta[c])[0].astype(np.int64)
+            except TypeError as err:  # unhashable values: lists, arrays, dicts, sets
+                raise ValueError(_unhashable_message(meta, c, err)) from err
     return np.stack([cache[c] for c in columns], axis=1)
 
 

@@ -225,6 +225,41 @@ class Similarity:
         return out
 
 
+#: Rows whose sum of squares is below this (or not finite) are rescaled by a power of two
+#: before cosine and correlation: their squares or products would under- or overflow.
+_TINY_SQUARES = 2.0**-600
+#: Euclidean: 1/(1+d) leaves float32's normal range for distances above about 1e38.
+_MAX_EUCLIDEAN_NORM = 1e37
+
+
+def rescale_extreme_rows(feats: np.ndarray, squares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of extreme magnitude scaled so that their largest |value| lies in [0.5, 1).
+
+    Cosine and correlation do not change when a row is multiplied by a positive number, and a
+    power of two changes no bit of the result: the answer is exact where the raw arithmetic
+    would overflow (|x| >~ 1e154: squares are infinite) or underflow (|x| <~ 1e-154, subnormals:
+    squares are 0). Other rows, and the matrix when no row is extreme, are left as they are
+    (a copy is made only when some row is rescaled). All-zero rows stay zero.
+
+    Returns the (possibly new) matrix and its rows' sums of squares.
+    """
+    extreme = ~np.isfinite(squares) | (squares < _TINY_SQUARES)
+    if not extreme.any():
+        return feats, squares
+    rows = np.flatnonzero(extreme)
+    x = feats[rows]
+    top = np.abs(x).max(axis=1)
+    nonzero = top > 0
+    if nonzero.any():
+        exponent = np.frexp(top[nonzero])[1]  # top = m * 2**exponent, m in [0.5, 1)
+        x[nonzero] = np.ldexp(x[nonzero], -exponent[:, None])
+    feats = feats.copy()
+    feats[rows] = x
+    squares = squares.copy()
+    squares[rows] = np.einsum("ij,ij->i", x, x)
+    return feats, squares
+
+
 def prepare_similarity(
     feats: np.ndarray,
     similarity: str | PairwiseSimilarity,
@@ -237,22 +272,37 @@ def prepare_similarity(
     feats : (n_profiles, n_features) float array, already validated finite.
     similarity : "cosine", "abs_cosine", "correlation" (Pearson), "euclidean" (1 / (1 + d)) or a
         callable taking two (n, f) arrays of paired rows and returning n similarities.
-    squares : optional (n_profiles,) sum of squares of every row (saves a pass for cosine).
+    squares : optional (n_profiles,) sum of squares of every row (saves a pass).
     """
     feats = np.asarray(feats, dtype=np.float64)
     if callable(similarity):
         return Similarity("callable", feats, similarity)
-    if similarity in ("cosine", "abs_cosine"):
-        if squares is None:
-            norms = _row_norms(feats, None, f"{similarity} similarity")
-        else:
-            norms = np.sqrt(squares)
-            _refuse_zero_norms(norms, f"{similarity} similarity")
-        return Similarity(similarity, feats, norms=norms)
-    if similarity == "correlation":
-        center = feats.mean(axis=1)
-        norms = _row_norms(feats, center, "correlation (constant profile)")
-        return Similarity(similarity, feats, center=center, norms=norms)
+    if not isinstance(similarity, str):
+        raise TypeError(
+            f"similarity must be one of {SIMILARITIES} or a callable, got {similarity!r} "
+            f"({type(similarity).__name__}); note that copairs' 7th argument is batch_size while "
+            "mapeval's is similarity: pass batch_size=... by keyword"
+        )
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"unknown similarity {similarity!r}; choose one of {SIMILARITIES} or a callable")
+    if squares is None:
+        squares = np.einsum("ij,ij->i", feats, feats)
     if similarity == "euclidean":
+        big = ~np.isfinite(squares) | (squares > _MAX_EUCLIDEAN_NORM**2)
+        if big.any():
+            raise ValueError(
+                f"euclidean similarity 1/(1+d) cannot rank profiles of norm above {_MAX_EUCLIDEAN_NORM:.0e} "
+                f"(row(s) {np.flatnonzero(big)[:10].tolist()}): their distances overflow or their "
+                "similarities vanish in float32. Rescale the features (e.g. divide by a power of "
+                "ten) or use cosine/correlation, which are scale-invariant"
+            )
         return Similarity(similarity, feats)
-    raise ValueError(f"unknown similarity {similarity!r}; choose one of {SIMILARITIES} or a callable")
+    feats, squares = rescale_extreme_rows(feats, squares)
+    if similarity in ("cosine", "abs_cosine"):
+        norms = np.sqrt(squares)
+        _refuse_zero_norms(norms, f"{similarity} similarity")
+        return Similarity(similarity, feats, norms=norms)
+    # correlation
+    center = feats.mean(axis=1)
+    norms = _row_norms(feats, center, "correlation (constant profile)")
+    return Similarity(similarity, feats, center=center, norms=norms)

@@ -42,7 +42,8 @@ def split_profiles(
 def paper_columns(map_scores: pd.DataFrame) -> pd.DataFrame:
     """The authors' ``calculate_map`` wrapper columns: ``mAP``, ``p < 0.05`` (from the corrected
     p-value) and ``-log10(mAP p-value)`` = -log10(max(corrected p, machine epsilon))."""
-    out = map_scores.rename(
+    # copairs' ``indices`` (the member rows of each group, a list) is not in the authors' tables
+    out = map_scores.drop(columns=["indices"], errors="ignore").rename(
         columns={"mean_average_precision": "mAP", "below_corrected_p": "p < 0.05"}
     )
     out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["corrected_p_value"], EPS))

@@ -1,0 +1,502 @@
+"""Bad inputs, one row each: a clear error naming the argument, column, key or file, or the exact result.
+
+The table ``CASES`` is built by section (API of the engine here; config, files and downloads are
+appended by their sections). A row is a :class:`Case`:
+
+* ``call(ctx)`` runs the bad input; ``ctx`` has ``tmp_path`` and ``monkeypatch`` (pytest's) and
+  ``repo`` (the checkout), for rows that need files or environment variables;
+* ``error`` is the exception type expected and ``match`` a regular expression searched in its
+  message (it should name what is wrong and, where useful, what to do);
+* or ``error=None`` and ``check(result)`` asserts the exact result for inputs that must *work*
+  (e.g. magnitudes where naive arithmetic overflows).
+
+To add a section: write ``MY_CASES = [Case(...), ...]`` below and ``CASES += MY_CASES``.
+The README's bad-input section lists these rows (``python -m pytest tests/test_bad_inputs.py
+--collect-only -q`` prints their ids).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mapeval
+from oracles import brute_force_ap
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: ``call(ctx)`` must raise ``error`` matching ``match``, or pass ``check``."""
+
+    id: str
+    call: Callable[[SimpleNamespace], object]
+    error: type[BaseException] | tuple[type[BaseException], ...] | None
+    match: str | None = None
+    check: Callable[[object], None] | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# API: the mAP engine (mapeval)
+# ----------------------------------------------------------------------------------------------
+
+#: replicates of a and b against the control wells (reference-index trick)
+ARGS = (["pert", "ref"], [], [], ["pert", "ref"])
+
+
+def _meta() -> pd.DataFrame:
+    meta = pd.DataFrame({"pert": ["a", "a", "b", "b", "ctrl", "ctrl", "ctrl"],
+                         "plate": [1, 2, 1, 2, 1, 2, 1]})
+    return mapeval.assign_reference_index(meta, "pert == 'ctrl'", reference_col="ref")
+
+
+def _feats() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(7, 3))
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(_feats(), columns=["f1", "f2", "f3"])
+
+
+def _ap(meta: pd.DataFrame | None = None) -> pd.DataFrame:
+    return mapeval.average_precision(_meta() if meta is None else meta, _feats(), *ARGS)
+
+
+def _with(frame: pd.DataFrame, **columns) -> pd.DataFrame:
+    out = frame.copy()
+    for name, values in columns.items():
+        out[name] = values
+    return out
+
+
+def _feats_where(row: int, col: int, value: float) -> np.ndarray:
+    x = _feats()
+    x[row, col] = value
+    return x
+
+
+def _scaled_rows(rows: list[int] | None, factor: float) -> np.ndarray:
+    x = _feats()
+    if rows is None:
+        return x * factor
+    x[rows] *= factor
+    return x
+
+
+def _same_as_unscaled(similarity: str = "cosine") -> Callable[[object], None]:
+    """The AP equals the one of the unscaled features (cosine/correlation are scale-invariant)
+    and the brute-force oracle's."""
+
+    def check(result: object) -> None:
+        ours = mapeval.average_precision(_meta(), _feats(), *ARGS, similarity=similarity)
+        oracle = brute_force_ap(_meta(), _feats(), *ARGS, kind=similarity)
+        got = result["average_precision"].to_numpy()
+        np.testing.assert_array_equal(got, ours["average_precision"].to_numpy())
+        has = oracle["n_pos_pairs"] > 0
+        np.testing.assert_allclose(got[has], oracle.loc[has, "average_precision"], atol=1e-12, rtol=0)
+
+    return check
+
+
+def _subnormal_rows() -> np.ndarray:
+    # small integers times the smallest subnormal: exact, and their cosines are those of the integers
+    x = np.round(_feats() * 4)
+    x[x == 0] = 1
+    return x * 5e-324
+
+
+def _subnormal_check(result: object) -> None:
+    x = np.round(_feats() * 4)
+    x[x == 0] = 1
+    want = mapeval.average_precision(_meta(), x, *ARGS)
+    np.testing.assert_array_equal(result["average_precision"], want["average_precision"])
+
+
+def _identical_profiles(ctx: SimpleNamespace) -> pd.DataFrame:
+    feats = np.ones((7, 3))
+    with pytest.warns(mapeval.TiedRanksWarning, match=r"^4 of 4 queries are decided by ties.*raises these APs by up to 0.75 "):
+        return mapeval.average_precision(_meta(), feats, *ARGS)
+
+
+def _all_ap_one(result: object) -> None:
+    scored = result["n_pos_pairs"] > 0
+    assert (result.loc[scored, "average_precision"] == 1.0).all()  # copairs' semantics, kept
+
+
+def _no_tie_warning(ctx: SimpleNamespace) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mapeval.TiedRanksWarning)
+        return mapeval.average_precision(_meta(), _feats(), *ARGS)
+
+
+def _env_threads(ctx: SimpleNamespace) -> object:
+    ctx.monkeypatch.setenv("MAPEVAL_NUM_THREADS", "abc")
+    return mapeval.average_precision(_meta(), _feats(), *ARGS)
+
+
+def _env_null_cache(ctx: SimpleNamespace) -> object:
+    ctx.monkeypatch.setenv("MAPEVAL_NULL_CACHE_MB", "lots")
+    return mapeval.mean_average_precision(_ap(), "pert", 10, seed=12345)
+
+
+def _dose_map() -> pd.DataFrame:
+    ap = _ap()
+    ap["dose"] = 1
+    return ap
+
+
+def _ml_meta(labels) -> pd.DataFrame:
+    return pd.DataFrame({"cmpd": ["c1", "c2", "c3", "c4"], "target": labels})
+
+
+ML = (["target"], ["cmpd"], [], ["target", "cmpd"])
+ML_FEATS = np.random.default_rng(1).normal(size=(4, 3))
+
+API_CASES: list[Case] = [
+    # --- features ---------------------------------------------------------------------------
+    Case("api-meta-not-a-dataframe", lambda c: mapeval.average_precision(_meta().to_numpy(), _feats(), *ARGS),
+         TypeError, r"meta must be a pandas DataFrame"),
+    Case("api-feature-nan", lambda c: mapeval.average_precision(_meta(), _feats_where(3, 1, np.nan), *ARGS),
+         ValueError, r"finite.*row 3"),
+    Case("api-feature-inf-names-column",
+         lambda c: mapeval.average_precision(_meta(), _with(_frame(), f3=[0, 0, np.inf, 0, 0, 0, 0]), *ARGS),
+         ValueError, r"finite.*'f3'"),
+    Case("api-feature-non-numeric", lambda c: mapeval.average_precision(_meta(), _with(_frame(), f2=list("abcdefg")), *ARGS),
+         ValueError, r"non-numeric feature column.*'f2'"),
+    Case("api-feature-duplicate-names",
+         lambda c: mapeval.average_precision(_meta(), _frame().set_axis(["f1", "f1", "f3"], axis=1), *ARGS),
+         ValueError, r"duplicate feature column name.*'f1'.*rename"),
+    Case("api-feature-complex", lambda c: mapeval.average_precision(_meta(), _feats() * 1j, *ARGS),
+         ValueError, r"real numbers"),
+    Case("api-feature-1d", lambda c: mapeval.average_precision(_meta(), _feats()[:, 0], *ARGS),
+         ValueError, r"2-D"),
+    Case("api-feature-row-count", lambda c: mapeval.average_precision(_meta(), _feats()[:6], *ARGS),
+         ValueError, r"6 rows but metadata has 7"),
+    Case("api-feature-no-columns", lambda c: mapeval.average_precision(_meta(), _feats()[:, :0], *ARGS),
+         ValueError, r"empty selection"),
+    Case("api-feature-index-differs",
+         lambda c: mapeval.average_precision(_meta(), _frame().iloc[::-1], *ARGS),
+         ValueError, r"different indexes.*feats\.loc\[meta\.index\]"),
+    Case("api-feature-zero-profile-cosine", lambda c: mapeval.average_precision(_meta(), _scaled_rows([4], 0.0), *ARGS),
+         ValueError, r"all-zero profiles: row\(s\) \[4\]"),
+    Case("api-feature-constant-profile-correlation",
+         lambda c: mapeval.average_precision(_meta(), np.vstack([_feats()[:6], [[2.0, 2.0, 2.0]]]), *ARGS,
+                                             similarity="correlation"),
+         ValueError, r"constant profile.*\[6\]"),
+    Case("api-feature-huge-euclidean",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows(None, 1e200), *ARGS, similarity="euclidean"),
+         ValueError, r"euclidean.*norm above.*cosine/correlation"),
+    # exact results where naive arithmetic under- or overflows
+    Case("api-feature-huge-1e200-cosine-exact",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows(None, 1e200), *ARGS),
+         None, check=_same_as_unscaled()),
+    Case("api-feature-one-row-1e300-cosine-exact",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows([2], 1e300), *ARGS),
+         None, check=_same_as_unscaled()),
+    Case("api-feature-huge-1e160-correlation-exact",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows(None, 1e160), *ARGS, similarity="correlation"),
+         None, check=_same_as_unscaled("correlation")),
+    Case("api-feature-tiny-1e-200-cosine-exact",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows(None, 1e-200), *ARGS),
+         None, check=_same_as_unscaled()),
+    Case("api-feature-tiny-1e-200-abs-cosine-exact",
+         lambda c: mapeval.average_precision(_meta(), _scaled_rows([0, 5], 1e-200), *ARGS, similarity="abs_cosine"),
+         None, check=_same_as_unscaled("abs_cosine")),
+    Case("api-feature-subnormal-cosine-exact", lambda c: mapeval.average_precision(_meta(), _subnormal_rows(), *ARGS),
+         None, check=_subnormal_check),
+    Case("api-feature-all-identical-warns-ties", _identical_profiles, None, check=_all_ap_one),
+    Case("api-feature-no-ties-no-warning", _no_tie_warning, None,
+         check=lambda r: np.testing.assert_array_equal(r["n_pos_pairs"], [1, 1, 1, 1, 0, 0, 0])),
+    # --- metadata and pairing columns ----------------------------------------------------------
+    Case("api-meta-missing-column",
+         lambda c: mapeval.average_precision(_meta(), _feats(), ["pert", "ref"], [], ["Metadata_Plate"], ["pert"]),
+         ValueError, r"neg_sameby: metadata column 'Metadata_Plate' not found"),
+    Case("api-meta-duplicate-pairing-column",
+         lambda c: mapeval.average_precision(pd.concat([_meta(), _meta()[["pert"]]], axis=1), _feats(), *ARGS),
+         ValueError, r"'pert' appears 2 times.*rename the duplicates"),
+    Case("api-meta-list-values",
+         lambda c: mapeval.average_precision(_with(_meta(), pert=[["a"], ["a"], ["b"], ["b"], ["c"], ["c"], ["c"]]),
+                                             _feats(), *ARGS),
+         ValueError, r"'pert' holds lists.*row 0.*multilabel_col='pert'"),
+    Case("api-meta-missing-values",
+         lambda c: mapeval.average_precision(_with(_meta(), pert=["a", "a", None, "b", "c", "c", "c"]), _feats(), *ARGS),
+         ValueError, r"'pert' has missing values at row\(s\) \[2\]"),
+    Case("api-meta-column-named-index",
+         lambda c: mapeval.average_precision(_meta().rename(columns={"pert": "index"}), _feats(),
+                                             ["index", "ref"], [], [], ["index", "ref"]),
+         ValueError, r"'index' cannot be used for pairing"),
+    Case("api-meta-column-with-space",
+         lambda c: mapeval.average_precision(_meta().rename(columns={"pert": "my pert"}), _feats(),
+                                             ["my pert", "ref"], [], [], ["my pert", "ref"]),
+         ValueError, r"'my pert' cannot be used for pairing"),
+    Case("api-sameby-not-names", lambda c: mapeval.average_precision(_meta(), _feats(), ["pert", 3], [], [], ["pert"]),
+         TypeError, r"pos_sameby must hold column names"),
+    Case("api-sameby-not-a-list", lambda c: mapeval.average_precision(_meta(), _feats(), 3, [], [], ["pert"]),
+         TypeError, r"pos_sameby must be a column name or a list"),
+    Case("api-sameby-diffby-overlap", lambda c: mapeval.average_precision(_meta(), _feats(), ["pert"], ["pert"], [], ["pert"]),
+         ValueError, r"pos_sameby and pos_diffby must not share columns: \['pert'\]"),
+    Case("api-no-positive-columns", lambda c: mapeval.average_precision(_meta(), _feats(), [], [], [], ["pert"]),
+         ValueError, r"at least one column in pos_sameby or pos_diffby"),
+    Case("api-no-negative-columns", lambda c: mapeval.average_precision(_meta(), _feats(), ["pert"], [], [], []),
+         ValueError, r"at least one column in neg_sameby or neg_diffby"),
+    Case("api-bad-query", lambda c: mapeval.average_precision(_meta(), _feats(), ["pert", "ref", "plate >> 1"], [], [], ["pert"]),
+         ValueError, r"pos_sameby: cannot evaluate query 'plate >> 1'"),
+    Case("api-query-selects-nothing",
+         lambda c: mapeval.average_precision(_meta(), _feats(), ["pert", "ref", "plate > 5"], [], [], ["pert", "ref"]),
+         ValueError, r"empty selection: no profile passes the query filters"),
+    Case("api-no-positive-pairs", lambda c: mapeval.average_precision(_with(_meta(), pert=list("abcdefg")), _feats(), *ARGS),
+         ValueError, r"no positive pairs"),
+    Case("api-positives-without-negatives",
+         lambda c: mapeval.average_precision(_with(_meta(), plate=[1, 1, 2, 2, 2, 2, 2]), _feats(),
+                                             ["pert", "ref"], [], ["plate"], ["pert", "ref"]),
+         ValueError, r"no negative pairs.*row 0.*neg_sameby/neg_diffby"),
+    # --- other arguments of average_precision -------------------------------------------------
+    Case("api-unknown-similarity", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, similarity="cosin"),
+         ValueError, r"unknown similarity 'cosin'"),
+    Case("api-similarity-positional-batch-size", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, 20000),
+         TypeError, r"similarity must be one of.*batch_size=\.\.\. by keyword"),
+    Case("api-similarity-and-distance", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, similarity="correlation",
+                                                                            distance="euclidean"),
+         ValueError, r"give the similarity once"),
+    Case("api-similarity-callable-shape",
+         lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, similarity=lambda x, y: np.zeros((len(x), 2))),
+         ValueError, r"similarity callable returned shape"),
+    Case("api-similarity-callable-nan",
+         lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, similarity=lambda x, y: np.full(len(x), np.nan)),
+         ValueError, r"similarity callable returned NaN"),
+    Case("api-batch-size-zero", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, batch_size=0),
+         ValueError, r"batch_size must be a positive integer \(>= 1\), got 0"),
+    Case("api-batch-size-negative", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, batch_size=-1),
+         ValueError, r"batch_size must be a positive integer \(>= 1\), got -1"),
+    Case("api-batch-size-float", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, batch_size=2.5),
+         TypeError, r"batch_size must be a positive integer, got 2.5"),
+    Case("api-threads-zero", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=0),
+         ValueError, r"threads must be a positive integer or None, got 0"),
+    Case("api-threads-env-not-integer", _env_threads, ValueError, r"MAPEVAL_NUM_THREADS='abc' is not an integer"),
+    # --- mean_average_precision and p-values ---------------------------------------------------
+    Case("api-null-size-float", lambda c: mapeval.mean_average_precision(_ap(), "pert", 2.5),
+         TypeError, r"null_size must be a positive integer, got 2.5"),
+    Case("api-null-size-bool", lambda c: mapeval.mean_average_precision(_ap(), "pert", True),
+         TypeError, r"null_size must be a positive integer, got True"),
+    Case("api-null-size-zero", lambda c: mapeval.mean_average_precision(_ap(), "pert", 0),
+         ValueError, r"null_size must be a positive integer \(>= 1\), got 0"),
+    Case("api-threshold-string", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, threshold="0.05"),
+         TypeError, r"threshold must be a number in \(0, 1\), got '0.05' \(str\)"),
+    Case("api-threshold-nan", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, threshold=float("nan")),
+         ValueError, r"threshold must be in \(0, 1\), got nan"),
+    Case("api-threshold-one", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, threshold=1.0),
+         ValueError, r"threshold must be in \(0, 1\), got 1.0"),
+    Case("api-seed-negative", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, seed=-1),
+         ValueError, r"seed must be a non-negative integer, got -1"),
+    Case("api-seed-float", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, seed=0.5),
+         TypeError, r"seed must be a non-negative integer, got 0.5"),
+    Case("api-null-sampler-unknown", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, null_sampler="exact"),
+         ValueError, r"null_sampler must be one of \('fast', 'copairs'\), got 'exact'"),
+    Case("api-map-null-unknown", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, map_null="mixed"),
+         ValueError, r"map_null must be one of \('shared', 'independent'\)"),
+    Case("api-sameby-missing", lambda c: mapeval.mean_average_precision(_ap(), ["nope"], 10),
+         ValueError, r"sameby column\(s\) \['nope'\] not in ap_scores"),
+    Case("api-sameby-empty", lambda c: mapeval.mean_average_precision(_ap(), [], 10),
+         ValueError, r"sameby must name at least one column"),
+    Case("api-sameby-nan", lambda c: mapeval.mean_average_precision(_with(_ap(), pert=["a", np.nan, "b", "b", "c", "c", "c"]),
+                                                                    "pert", 10),
+         ValueError, r"sameby column 'pert' has missing values in 1 scored row.*fill them"),
+    Case("api-sameby-nan-in-unscored-rows-is-fine",
+         lambda c: mapeval.mean_average_precision(_with(_ap(), pert=["a", "a", "b", "b", None, None, None]), "pert", 10),
+         None, check=lambda r: np.testing.assert_array_equal(r["pert"], ["a", "b"])),
+    Case("api-sameby-list-values",
+         lambda c: mapeval.mean_average_precision(_with(_ap(), pert=[["a"], ["a"], ["b"], ["b"], ["c"], ["c"], ["c"]]),
+                                                  "pert", 10),
+         ValueError, r"sameby column 'pert' holds unhashable values"),
+    Case("api-ap-scores-missing-columns",
+         lambda c: mapeval.mean_average_precision(_ap().drop(columns="n_total_pairs"), "pert", 10),
+         ValueError, r"ap_scores lacks column\(s\) \['n_total_pairs'\]"),
+    Case("api-ap-scores-not-a-dataframe", lambda c: mapeval.mean_average_precision(_ap().to_numpy(), "pert", 10),
+         TypeError, r"ap_scores must be a DataFrame"),
+    Case("api-ap-scores-without-ap",
+         lambda c: mapeval.mean_average_precision(_with(_ap(), average_precision=np.nan), "pert", 10),
+         ValueError, r"no profile has an average precision"),
+    Case("api-null-cache-env-not-a-number", _env_null_cache, ValueError,
+         r"MAPEVAL_NULL_CACHE_MB='lots' is not a number"),
+    Case("api-ap-p-values-null-size", lambda c: mapeval.ap_p_values(_ap(), null_size=-5),
+         ValueError, r"null_size must be a positive integer \(>= 1\), got -5"),
+    Case("api-null-configuration-invalid", lambda c: mapeval.null_distributions(np.array([[5, 3]]), 10, 0),
+         ValueError, r"invalid null configuration \(k, N\) = \(5, 3\)"),
+    Case("api-hierarchical-not-subset",
+         lambda c: mapeval.mean_average_precision_hierarchical(_dose_map(), ["pert", "dose"], 10, 0.05, 0, ["plate"]),
+         ValueError, r"hierarchical_by columns \['plate'\] must be a subset of sameby"),
+    Case("api-hierarchical-equal-to-sameby",
+         lambda c: mapeval.mean_average_precision_hierarchical(_dose_map(), ["pert", "dose"], 10, 0.05, 0, ["dose", "pert"]),
+         ValueError, r"must be a proper subset of sameby"),
+    Case("api-fdr-without-p-value", lambda c: mapeval.apply_fdr_correction(pd.DataFrame({"p": [0.1]})),
+         ValueError, r"no 'p_value' column"),
+    Case("api-fdr-unknown-method", lambda c: mapeval.apply_fdr_correction(pd.DataFrame({"p_value": [0.1]}), method="bh"),
+         ValueError, r"method must be one of .*'fdr_bh'"),
+    Case("api-fdr-p-value-out-of-range", lambda c: mapeval.multipletests([0.1, 1.5]),
+         ValueError, r"must lie in \[0, 1\]"),
+    Case("api-bh-nan", lambda c: mapeval.benjamini_hochberg(np.array([0.1, np.nan])),
+         ValueError, r"p_values contain NaN"),
+    Case("api-bh-2d", lambda c: mapeval.benjamini_hochberg(np.ones((2, 2))),
+         ValueError, r"p_values must be 1-D"),
+    Case("api-percent-retrieved-empty", lambda c: mapeval.percent_retrieved([]),
+         ValueError, r"percent_retrieved of an empty selection"),
+    # --- assign_reference_index -----------------------------------------------------------------
+    Case("api-reference-col-exists", lambda c: mapeval.assign_reference_index(_meta(), "pert == 'ctrl'", reference_col="pert"),
+         ValueError, r"reference_col 'pert' is already a column.*never overwrites"),
+    Case("api-reference-condition-invalid", lambda c: mapeval.assign_reference_index(_meta(), "pert === 'ctrl'", "r2"),
+         ValueError, r"cannot evaluate reference condition"),
+    Case("api-reference-condition-not-boolean", lambda c: mapeval.assign_reference_index(_meta(), "pert", "r2"),
+         ValueError, r"must be a comparison that is True for control rows"),
+    Case("api-reference-mask-length", lambda c: mapeval.assign_reference_index(_meta(), np.ones(3, bool), "r2"),
+         ValueError, r"boolean mask of length 7, got shape \(3,\)"),
+    Case("api-reference-no-controls", lambda c: mapeval.assign_reference_index(_meta(), "pert == 'DMSO'", "r2"),
+         ValueError, r"selects no rows: there are no controls"),
+    # --- multilabel -------------------------------------------------------------------------------
+    Case("api-multilabel-not-lists",
+         lambda c: mapeval.multilabel.average_precision(_ml_meta(["t1", "t1", "t2", "t2"]), ML_FEATS, *ML, "target"),
+         ValueError, r"multilabel column 'target' must hold a list of labels per row; row 0 has 't1'"),
+    Case("api-multilabel-missing-label",
+         lambda c: mapeval.multilabel.average_precision(_ml_meta([["t1"], ["t1", None], ["t2"], ["t2"]]), ML_FEATS, *ML,
+                                                        "target"),
+         ValueError, r"multilabel column 'target' has a missing label at row 1"),
+    Case("api-multilabel-column-missing",
+         lambda c: mapeval.multilabel.average_precision(_ml_meta([["t1"]] * 4), ML_FEATS, *ML, "targets"),
+         ValueError, r"multilabel column 'targets' not in metadata"),
+    Case("api-multilabel-not-in-pos-sameby",
+         lambda c: mapeval.multilabel.average_precision(_ml_meta([["t1"]] * 4), ML_FEATS, ["cmpd"], [], [], ["target"],
+                                                        "target"),
+         ValueError, r"multilabel column 'target' must be in pos_sameby"),
+    Case("api-multilabel-in-neg-sameby",
+         lambda c: mapeval.multilabel.average_precision(_ml_meta([["t1"]] * 4), ML_FEATS, ["target"], ["cmpd"],
+                                                        ["target"], ["cmpd"], "target"),
+         ValueError, r"multilabel column 'target' in neg_sameby is not supported"),
+    Case("api-multilabel-batch-size", lambda c: mapeval.multilabel.average_precision(
+        _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", batch_size=0),
+        ValueError, r"batch_size must be a positive integer"),
+]
+
+
+
+# =============================================================================================
+# Config, files and downloads (the workflow's side). These rows need the paper's package
+# (mapreprod); the engine's own environment skips them.
+# =============================================================================================
+
+import re as _re  # noqa: E402
+import sys as _sys  # noqa: E402
+
+try:
+    import mapreprod  # noqa: F401
+except ImportError:  # the engine alone (tests/workflow/test_engine_alone.py)
+    _WORKFLOW = False
+else:
+    _WORKFLOW = True
+
+if _WORKFLOW:
+    # --- config (mapreprod.config): every bad key is named, with its dotted path ---------------------
+
+    import copy as _copy
+    from pathlib import Path as _Path
+
+    import yaml as _yaml
+
+    from mapreprod.config import check_config_files as _check_files
+    from mapreprod.config import validate_config as _validate
+
+    _REPO = _Path(__file__).resolve().parents[1]
+    _SCHEMA = _REPO / "workflow/schemas/config.schema.yaml"
+    _DEFAULT = _yaml.safe_load((_REPO / "config/config.yaml").read_text())
+
+
+    def _config_with(path: str, value):
+        def run(ctx):
+            config = _copy.deepcopy(_DEFAULT)
+            *parents, last = path.split(".")
+            node = config
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[last] = value
+            return _validate(config, _SCHEMA)
+
+        return run
+
+
+    def _config_file(text: str):
+        def run(ctx):
+            path = ctx.tmp_path / "my.yaml"
+            path.write_text(text)
+            return _check_files([path], _REPO / "config/config.yaml", _SCHEMA)
+
+        return run
+
+
+    _CONFIG_ROWS = [
+        ("config-unknown-top-key", _config_with("datasetz", ["nelisa"]), ValueError, "unknown config key(s) ['datasetz']"),
+        ("config-unknown-nested-key", _config_with("nelisa.nul_size", 5), ValueError, "['nul_size'] under 'nelisa'"),
+        ("config-unknown-dataset", _config_with("datasets", ["nelisaa"]), ValueError, "config key 'datasets[0]'"),
+        ("config-null-size-float", _config_with("nelisa.null_size", 2.5), ValueError, "config key 'nelisa.null_size'"),
+        ("config-null-size-bool", _config_with("cpg0004.null_size", True), ValueError, "config key 'cpg0004.null_size'"),
+        ("config-threshold-string", _config_with("cpg0004.threshold", "0.05x"), ValueError, "config key 'cpg0004.threshold'"),
+        ("config-threshold-nan", _config_with("cpg0004.threshold", float("nan")), ValueError, "cpg0004.threshold"),
+        ("config-batch-size-zero", _config_with("map.batch_size", 0), ValueError, "config key 'map.batch_size'"),
+        ("config-sampler-enum", _config_with("map.null_sampler", "exact"), ValueError, "allowed: ['fast', 'copairs']"),
+        ("config-feature-select-enum", _config_with("nelisa.cellpainting_feature_select", ["variance"]), ValueError, "nelisa.cellpainting_feature_select[0]"),
+        ("config-threads-zero", _config_with("map.threads", 0), ValueError, "config key 'map.threads'"),
+        ("config-yaml-syntax", _config_file("datasets: [nelisa\nmap:\n  threads: 2\n"), ValueError, "my.yaml:2:4: YAML syntax error"),
+        ("config-yaml-not-mapping", _config_file("- nelisa\n"), ValueError, "must map keys to values"),
+    ]
+
+    CONFIG_CASES = [Case(i, call, err, _re.escape(msg)) for i, call, err, msg in _CONFIG_ROWS]
+
+    # Downloads: manifest, mirrors, transfers, files placed by hand (tests/workflow/download_cases.py)
+    _sys.path.insert(0, str(_Path(__file__).parent / "workflow"))
+    _sys.path.insert(0, str(_Path(__file__).parent / "own_data"))
+    from download_cases import DOWNLOAD_BAD_INPUTS  # noqa: E402
+
+    DOWNLOAD_CASES = [
+        Case(f"download-{b.id}", lambda c, b=b: b.call(c.tmp_path), b.error, _re.escape(b.message))
+        for b in DOWNLOAD_BAD_INPUTS
+    ]
+
+    # Your own profiles: every mapping error names the key and the column
+    # (tests/own_data/test_own_data_bad_inputs.py)
+    import test_own_data_bad_inputs as _own  # noqa: E402
+
+    OWN_DATA_CASES = [
+        Case(
+            f"own-data-{cid}",
+            lambda c, call=call: call(),
+            err,
+            "".join(f"(?=[\\s\\S]*{_re.escape(f)})" for f in fragments),
+        )
+        for cid, call, err, fragments in _own.CASES
+    ]
+else:
+    CONFIG_CASES, DOWNLOAD_CASES, OWN_DATA_CASES = [], [], []
+
+
+CASES: list[Case] = [*API_CASES, *CONFIG_CASES, *DOWNLOAD_CASES, *OWN_DATA_CASES]
+
+
+def test_table_is_large_enough_and_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), "duplicate case ids"
+    assert len(CASES) >= 40
+    for case in CASES:
+        assert (case.error is None) == (case.check is not None), case.id
+        assert case.error is None or case.match, case.id
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_input(case: Case, tmp_path, monkeypatch, repo_root):
+    ctx = SimpleNamespace(tmp_path=tmp_path, monkeypatch=monkeypatch, repo=repo_root)
+    if case.error is None:
+        case.check(case.call(ctx))
+    else:
+        with pytest.raises(case.error, match=case.match):
+            case.call(ctx)
