@@ -1,4 +1,7 @@
-"""Conda environments, checked offline: they parse, every rule's env exists, pins match pip's."""
+"""Conda environments, checked offline: they parse, every rule's env exists, pins match pip's.
+
+That each environment is sufficient for its rules is proved in test_env_proofs.py.
+"""
 
 from __future__ import annotations
 
@@ -47,3 +50,22 @@ def test_every_conda_directive_points_to_an_env_file():
     for smk in (REPO / "workflow/rules").glob("*.smk"):
         for rel in re.findall(r'conda:\s*\n?\s*"([^"]+)"', smk.read_text()):
             assert (smk.parent / rel).resolve().is_file(), f"{smk.name}: {rel} missing"
+
+
+def test_env_python_matches_requires_python():
+    floor = re.search(r">=\s*(\d+\.\d+)", PYPROJECT["project"]["requires-python"]).group(1)
+    for path in sorted((REPO / "envs").glob("*.yaml")):
+        _, pins = _env_pins(path)
+        assert pins.get("python", "").startswith(floor), f"{path.name}: python must be {floor}"
+
+
+def test_envs_do_not_install_the_workflow_packages_by_path():
+    """A pip entry `-e ../` would be resolved against the copy Snakemake makes of the env file in
+    its conda prefix (.snakemake/conda/<hash>.yaml), not against envs/: the workflow's packages
+    reach conda jobs through Snakemake's script path instead (README, "On a cluster")."""
+    for path in sorted((REPO / "envs").glob("*.yaml")):
+        env = yaml.safe_load(path.read_text())
+        for dep in env["dependencies"]:
+            if isinstance(dep, dict):
+                for item in dep.get("pip", []):
+                    assert not item.startswith(("-e", ".", "/", "file:")), f"{path.name}: {item}"
