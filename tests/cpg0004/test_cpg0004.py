@@ -287,3 +287,34 @@ def test_synthetic_cpg0004_workflow_runs(tmp_path, shared_data):
     assert {"mAP", "p < 0.05", "-log10(mAP p-value)"} <= set(s7a.columns)
     # the copied real label tables were used (real compound ids, not the stand-ins)
     assert not truth["pert_iname"].str.startswith("synthetic-compound").any()
+
+
+def test_hierarchical_fdr_option_equals_copairs_two_stage_correction(planted, tmp_path, monkeypatch):
+    copairs_map = pytest.importorskip("copairs.map")
+    monkeypatch.setenv("HOME", str(tmp_path))  # copairs caches nulls under ~/.copairs
+    profiles = planted[0]
+    ap, ours = lincs.phenotypic_activity(profiles, null_size=200, seed=3, fdr="hierarchical",
+                                         null_sampler="copairs")
+    assert set(ours["Metadata_dose_recode"]) == {6}
+    # oracle: copairs' own AP and hierarchical mAP on the same selection and pairing
+    from mapreprod.common import split_profiles as split
+    from mapreprod.datasets.cpg0004 import select_dose_response_profiles, unique_controls
+
+    meta, feats = split(select_dose_response_profiles(profiles))
+    meta = unique_controls(meta)
+    ref = copairs_map.average_precision(
+        meta, feats, ["Metadata_broad_sample", "Metadata_dose_recode"], [], ["Metadata_Plate"],
+        ["Metadata_pert_type", "Metadata_broad_sample"], batch_size=20000,
+    )
+    expected = copairs_map.mean_average_precision_hierarchical(
+        ref, ["Metadata_broad_sample", "Metadata_dose_recode"], 200, 0.05, 3,
+        ["Metadata_broad_sample"], progress_bar=False,
+    )
+    expected = expected[expected["Metadata_dose_recode"] == 6].set_index("Metadata_broad_sample")
+    got = ours.set_index("Metadata_broad_sample").loc[expected.index]
+    np.testing.assert_allclose(got["mean_average_precision"], expected["mean_average_precision"],
+                               atol=1e-12)
+    np.testing.assert_array_equal(got["corrected_p_value"], expected["corrected_p_value"])
+    np.testing.assert_array_equal(got["below_corrected_p"], expected["below_corrected_p"])
+    with pytest.raises(ValueError, match="cpg0004.fdr"):
+        lincs.phenotypic_activity(profiles, null_size=10, fdr="holm")

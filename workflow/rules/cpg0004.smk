@@ -116,7 +116,7 @@ rule cpg0004_activity:
         mem_mb=16000,
         runtime=120,
     params:
-        settings=CPG0004_MAP,
+        settings={**CPG0004_MAP, "fdr": CPG0004["fdr"]},
     script:
         "../scripts/cpg0004_activity.py"
 

@@ -34,6 +34,7 @@ from .preprocess import (
     add_dose_recode,
     recode_dose,
     select_activity_profiles,
+    select_dose_response_profiles,
     unique_controls,
 )
 from .reproduction import reproduction_table
@@ -57,6 +58,7 @@ __all__ = [
     "recode_dose",
     "reproduction_table",
     "select_activity_profiles",
+    "select_dose_response_profiles",
     "split_profiles",
     "truncate_broad_id",
     "unique_controls",

@@ -9,7 +9,7 @@ from mapreprod.common import require_columns as _require
 from mapreprod.common import split_profiles
 
 from .inputs import ACTIVITY_COLUMNS, ACTIVITY_PAIRS
-from .preprocess import select_activity_profiles, unique_controls
+from .preprocess import select_activity_profiles, select_dose_response_profiles, unique_controls
 
 
 def _map_settings(null_size: int, threshold: float, seed: int, null_sampler: str, map_null: str) -> dict:
@@ -34,8 +34,15 @@ def phenotypic_activity(
     map_null: str = "shared",
     batch_size: int = 2048,
     threads: int | None = None,
+    fdr: str = "bh",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7A: can each compound's replicates be retrieved against same-plate DMSO wells?
+
+    ``fdr="bh"`` (the authors' code): the replicates at ``dose`` only, BH over compounds.
+    ``fdr="hierarchical"`` (docs/methods.md §11.16): every dose is scored (positives: same
+    compound and dose), and the two-stage correction of copairs'
+    ``mean_average_precision_hierarchical`` runs over compounds, then over each passing
+    compound's doses; the rows at ``dose`` are returned.
 
     Selects the dose (:func:`select_activity_profiles`), makes DMSO ids unique, scores every
     replicate with AP (positives: same ``Metadata_broad_sample``; negatives: DMSO wells on the
@@ -47,6 +54,13 @@ def phenotypic_activity(
     map : one row per compound, :func:`mapeval.mean_average_precision` columns.
     """
     _require(profiles, ACTIVITY_COLUMNS, "activity profiles")
+    if fdr == "hierarchical":
+        return _dose_response_activity(
+            profiles, dose, null_size, threshold, seed, similarity, null_sampler, map_null,
+            batch_size, threads,
+        )
+    if fdr != "bh":
+        raise ValueError(f"cpg0004.fdr must be 'bh' or 'hierarchical', got {fdr!r}")
     selected = select_activity_profiles(profiles, dose)
     meta, feats = split_profiles(selected)
     meta = unique_controls(meta)
@@ -58,6 +72,27 @@ def phenotypic_activity(
         ap, ["Metadata_broad_sample"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)
     )
     return ap, scores
+
+
+def _dose_response_activity(
+    profiles, dose, null_size, threshold, seed, similarity, null_sampler, map_null, batch_size,
+    threads,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    selected = select_dose_response_profiles(profiles)
+    meta, feats = split_profiles(selected)
+    meta = unique_controls(meta)
+    pairs = {**ACTIVITY_PAIRS, "pos_sameby": [*ACTIVITY_PAIRS["pos_sameby"], "Metadata_dose_recode"]}
+    ap = mapeval.average_precision(
+        meta, feats, **pairs, similarity=similarity, batch_size=batch_size, threads=threads
+    )
+    scores = mapeval.mean_average_precision_hierarchical(
+        ap, ["Metadata_broad_sample", "Metadata_dose_recode"], null_size, threshold, seed,
+        ["Metadata_broad_sample"], null_sampler=null_sampler, map_null=map_null,
+    )
+    at_dose = scores["Metadata_dose_recode"] == dose
+    if not at_dose.any():
+        raise ValueError(f"activity profiles: no compound was scored at Metadata_dose_recode {dose}")
+    return ap, scores.loc[at_dose].reset_index(drop=True)
 
 
 def active_compounds(activity_map: pd.DataFrame) -> list[str]:

@@ -65,6 +65,21 @@ def select_activity_profiles(profiles: pd.DataFrame, dose: int = 6) -> pd.DataFr
     return profiles.loc[keep].reset_index(drop=True)
 
 
+def select_dose_response_profiles(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Replicate profiles at every dose level (``Metadata_dose_recode`` >= 1), plus the DMSO
+    wells of the plates holding them: the design of the hierarchical FDR option (§11.16)."""
+    profiles = add_dose_recode(profiles)
+    _require(profiles, ["Metadata_broad_sample", "Metadata_Plate"], "activity profiles")
+    dosed = profiles["Metadata_dose_recode"].ge(1) & profiles["Metadata_broad_sample"].ne(DMSO)
+    if not dosed.any():
+        raise ValueError("activity profiles: no row has a dose level (Metadata_dose_recode >= 1)")
+    plates = profiles.loc[dosed, "Metadata_Plate"].unique()
+    keep = dosed | (
+        profiles["Metadata_broad_sample"].eq(DMSO) & profiles["Metadata_Plate"].isin(plates)
+    )
+    return profiles.loc[keep].reset_index(drop=True)
+
+
 def unique_controls(meta: pd.DataFrame) -> pd.DataFrame:
     """Give every DMSO well its own id (``DMSO_0``, ``DMSO_1``, ...) so controls form no positive
     pairs and get no AP (the authors' ``_unique_negcons``)."""
