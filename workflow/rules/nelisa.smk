@@ -234,5 +234,6 @@ rule nelisa_reproduction:
     params:
         assays=NELISA_ASSAYS,
         null_size=NELISA["null_size"],
+        synthetic_cellpainting=NELISA["synthetic_cellpainting"],
     script:
         "../scripts/nelisa_reproduction.py"
