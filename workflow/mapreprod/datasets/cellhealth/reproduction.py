@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from mapreprod.common import percent
 from mapreprod.reproduction import with_paper_values
 
 from .inputs import (
@@ -19,10 +20,6 @@ from .inputs import (
 )
 
 NOT_STATED = "not stated in the text"
-
-
-def _pct(values) -> float:
-    return 100.0 * float(np.mean(np.asarray(values, dtype=bool)))
 
 
 def reproduction_table(
@@ -52,7 +49,7 @@ def reproduction_table(
         )
 
     pw = plate_well.groupby(["Preprocessing", "mode", "Cell type"])["p < 0.05"].apply(
-        _pct
+        percent
     )
 
     def cell(prep, mode, line):
@@ -112,7 +109,7 @@ def reproduction_table(
         "repo table: 39% vs 40%",
     )
 
-    act = activity.groupby("Cell type")["p < 0.05"].apply(_pct)
+    act = activity.groupby("Cell type")["p < 0.05"].apply(percent)
     repo_act = {"A549": "31%", "ES2": "45%", "HCC44": "72%"}
     for c in CELL_LINES:
         add(
@@ -166,7 +163,7 @@ def reproduction_table(
     cut = activity_empty.loc[
         activity_empty["control_barcodes"] == CONTROL_LABELS["cutting"]
     ]
-    emp_pct = emp.groupby("Cell type")["p < 0.05"].apply(_pct)
+    emp_pct = emp.groupby("Cell type")["p < 0.05"].apply(percent)
     add(
         "Fig S6A",
         "EMPTY-well controls: percent retrieved per cell line (mean)",
@@ -194,7 +191,7 @@ def reproduction_table(
     )
 
     ch = channels.groupby("channel")[["exclusive", "dropped"]].agg(
-        lambda v: _pct(v > -np.log10(0.05))
+        lambda v: percent(v > -np.log10(0.05))
     )
     best = ch["exclusive"].idxmax()
     add(
@@ -213,7 +210,7 @@ def reproduction_table(
     by_type = {
         variant: compartments.assign(sig=compartments[variant] > thr)
         .groupby(["feature_type", "compartment"])["sig"]
-        .apply(_pct)
+        .apply(percent)
         for variant in ("dropped", "exclusive")
     }
     for ftypes, paper in (
@@ -236,7 +233,7 @@ def reproduction_table(
             "the text says 'excluding'/'removing'; both the dropped and the exclusive axis given",
         )
 
-    cons = consistency_map.groupby("Cell type")["p < 0.05"].apply(_pct)
+    cons = consistency_map.groupby("Cell type")["p < 0.05"].apply(percent)
     add(
         "Fig 3E",
         "consistency percent retrieved per cell line (range)",
