@@ -13,6 +13,7 @@ import pytest
 from workflow_utils import copy_repo, snakemake
 
 from mapreprod.datasets import nelisa as ne
+from mapreprod.settings import MapSettings
 
 PERT, TLIST = "Metadata_broad_sample", "Metadata_target_list"
 
@@ -167,7 +168,7 @@ def _activity_frame(schema, rng):
 def test_activity_map_equals_brute_force_map(schema, same_plate):
     rng = np.random.default_rng(4)
     df = _activity_frame(schema, rng)
-    out = ne.activity_map(df, same_plate_controls=same_plate, null_size=200, seed=0)
+    out = ne.activity_map(df, MapSettings(null_size=200, seed=0), same_plate_controls=same_plate)
     feats = df[schema[1][:8]].to_numpy()
     expected = {}
     for comp in ("strong", "weak", "noise"):
@@ -192,7 +193,7 @@ def test_activity_map_retrieves_planted_compound(schema):
     df["Metadata_broad_sample"] = np.where(
         df[PERT] == "NA", "NA", df[PERT] + "_" + (df.index // 18).astype(str)
     )
-    out = ne.activity_map(df, null_size=2000, seed=0).set_index(PERT)
+    out = ne.activity_map(df, MapSettings(null_size=2000, seed=0)).set_index(PERT)
     strong = out.loc[[f"strong_{k}" for k in range(3)]]
     assert strong["mAP"].min() > 0.7 and strong["p < 0.05"].all()
     noise = out.loc[[f"noise_{k}" for k in range(3)]]
@@ -238,7 +239,7 @@ def _consistency_frame(schema, rng):
 def test_consistency_map_equals_brute_force_multilabel_map(schema):
     rng = np.random.default_rng(6)
     df, targets = _consistency_frame(schema, rng)
-    out = ne.consistency_map(df, null_size=200, seed=0).set_index("Metadata_target")
+    out = ne.consistency_map(df, MapSettings(null_size=200, seed=0)).set_index("Metadata_target")
     fcols = schema[1][:6]
     consensus = {c: df.loc[df[PERT] == c, fcols].median().to_numpy() for c in targets}
     labels = {c: set(t.split("|")) for c, t in targets.items()}
@@ -267,7 +268,7 @@ def test_consistency_activity_filter_keeps_only_active_compounds(schema):
     agg = ne.consistency_profiles(df, active=active)
     assert agg[PERT].tolist() == active
     assert agg["Metadata_target"].tolist() == [["T1", "T2"], ["T1"], ["T2"], ["T3"]]
-    out = ne.consistency_map(df, active=active, null_size=100)
+    out = ne.consistency_map(df, MapSettings(null_size=100), active=active)
     assert set(out["Metadata_target"]) == {"T1", "T2"}
 
 
@@ -380,6 +381,8 @@ def test_both_assays_plan_the_comparison_figures(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     plan = result.stdout
-    for rule in ["nelisa_fig4b", "nelisa_fig4d", "nelisa_unify"]:
+    for rule in ["nelisa_figure", "nelisa_unify"]:
         assert f"rule {rule}:" in plan
+    for figure in ["fig4b", "fig4d"]:
+        assert f"results/figures/{figure}.png" in plan
     assert "resources/nelisa/cellpainting_profiles.parquet" in plan

@@ -72,3 +72,28 @@ def test_figure_label_expansion():
     assert registry._figure_labels("Fig 4A/B") == {"Fig 4A", "Fig 4B"}
     assert registry._figure_labels("Fig S7B") == {"Fig S7B"}
     assert registry._figure_labels("Fig 4C/D") == {"Fig 4C", "Fig 4D"}
+
+
+@pytest.mark.parametrize("figure_id", FIGURES["id"].tolist())
+def test_registry_function_is_the_entry_of_its_modules_FIGURES(figure_id):
+    """The registry's ``function`` (module:callable) imports, and is the drawing function that
+    module's FIGURES dict holds for this id (the figure contract, docs/methods.md §14)."""
+    import importlib
+    import inspect
+
+    module_name, _, name = registry.entry(figure_id)["function"].partition(":")
+    module = importlib.import_module(module_name)
+    assert module.FIGURES[figure_id] is getattr(module, name)
+    assert registry.draw_function(figure_id) is module.FIGURES[figure_id]
+    assert list(inspect.signature(module.FIGURES[figure_id]).parameters) == ["tables", "options"]
+
+
+def test_every_figures_module_registers_exactly_its_ids():
+    """No id list is written twice: each FIGURES dict holds exactly the registry's ids of it."""
+    import importlib
+
+    by_module: dict[str, set[str]] = {}
+    for row in FIGURES.itertuples(index=False):
+        by_module.setdefault(row.function.partition(":")[0], set()).add(row.id)
+    for module_name, ids in by_module.items():
+        assert set(importlib.import_module(module_name).FIGURES) == ids, module_name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,3 +56,30 @@ def percent(values: Sequence[bool] | pd.Series | np.ndarray) -> float:
     """Percent (0-100) of true values; NaN for an empty selection."""
     arr = np.asarray(values, dtype=bool)
     return float(100.0 * arr.mean()) if arr.size else float("nan")
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A table by its extension: ``.csv`` / ``.csv.gz``, ``.tsv`` / ``.tsv.gz`` or ``.parquet``."""
+    name = str(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_table expects one file path, got {type(path).__name__} {path!r}")
+    if name.endswith(".parquet"):
+        return pd.read_parquet(name)
+    if name.endswith((".tsv", ".tsv.gz")):
+        return pd.read_csv(name, sep="\t")
+    if name.endswith((".csv", ".csv.gz")):
+        return pd.read_csv(name)
+    raise ValueError(f"{name}: unknown table format (expected .csv, .csv.gz, .tsv, .tsv.gz or .parquet)")
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a result table (CSV, or parquet by extension) atomically: a failed write leaves no
+    partial file at ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix == ".parquet":
+        table.to_parquet(tmp, index=False)
+    else:
+        table.to_csv(tmp, index=False, compression="gzip" if path.suffix == ".gz" else None)
+    os.replace(tmp, path)

@@ -3,8 +3,16 @@
 Columns: ``id`` (file stem under results/figures and results/tables), ``dataset`` (the
 ``datasets:`` name that turns it on; ``simulations`` always runs), ``paper`` (kalinin2025,
 chandrasekaran2024 or ours), ``paper_figure`` (as printed in that paper, e.g. "Fig 3E"),
-``rule`` (the Snakemake rule that draws it) and ``caption`` (what it shows). It feeds
-``rule all``, the report captions, the tests and the README's list.
+``rule`` (the Snakemake rule that draws it), ``function`` (``module:callable``, the drawing
+function: the entry of that module's ``FIGURES`` dict, see :func:`draw_function`) and ``caption``
+(what it shows). It feeds ``rule all``, the figure rules, the report captions, the tests and the
+README's list. From a figure id, one search finds its row here, its rule, its function and tests.
+
+The figure contract: every ``datasets/<name>/figures.py`` (and ``simulations/figures.py``)
+exports ``FIGURES = {figure_id: draw}``, where ``draw(tables, options) -> (table, figure)``
+takes the rule's named inputs read as DataFrames and the rule's ``params.options`` (a dict), and
+returns the figure's source table (written to results/tables/<id>.csv) and the matplotlib figure.
+One script, workflow/scripts/figure.py, runs every figure rule.
 """
 
 from __future__ import annotations
@@ -12,10 +20,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
 import pandas as pd
 
 FIGURES_TSV = Path(__file__).with_name("figures.tsv")
-COLUMNS = ["id", "dataset", "paper", "paper_figure", "rule", "caption"]
+COLUMNS = ["id", "dataset", "paper", "paper_figure", "rule", "function", "caption"]
+#: The drawing function of a figure: (named input tables, rule options) -> (source table, figure).
+DrawFunction = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], tuple[pd.DataFrame, Any]]
 PAPERS = {
     "kalinin2025": "Kalinin et al. 2025 (Nat Commun 16:5181)",
     "chandrasekaran2024": "Chandrasekaran et al. 2024 (CPJUMP1, Nat Methods)",
@@ -56,6 +70,24 @@ def entry(figure_id: str) -> dict[str, str]:
     if rows.empty:
         raise KeyError(f"figure id {figure_id!r} is not in {FIGURES_TSV}")
     return rows.iloc[0].to_dict()
+
+
+def draw_function(figure_id: str) -> DrawFunction:
+    """The drawing function of a figure: the registry's ``function`` (``module:callable``),
+    checked to be the entry of that module's ``FIGURES`` for this id."""
+    target = entry(figure_id)["function"]
+    module_name, _, name = target.partition(":")
+    module = importlib.import_module(module_name)
+    figures_dict = getattr(module, "FIGURES", None)
+    if not isinstance(figures_dict, dict) or figure_id not in figures_dict:
+        raise KeyError(f"{FIGURES_TSV}: {figure_id!r} -> {target}, but {module_name}.FIGURES has no {figure_id!r}")
+    draw = getattr(module, name, None)
+    if draw is None or figures_dict[figure_id] is not draw:
+        raise KeyError(
+            f"{FIGURES_TSV}: {figure_id!r} -> {target}, but {module_name}.FIGURES[{figure_id!r}] is "
+            f"{getattr(figures_dict[figure_id], '__name__', figures_dict[figure_id])!r}"
+        )
+    return draw
 
 
 def caption(figure_id: str) -> str:
@@ -126,9 +158,46 @@ def report_captions(reproduction_csv: str | Path | None = None) -> dict[str, str
                 for r in mine.itertuples(index=False):
                     lines.append(f"- {r.quantity}: {r.paper} / **{r.ours}**")
                 lines.append("")
-        lines.append(f"Source table: ``results/tables/{row.id}.csv``; rule ``{row.rule}``.")
+        lines.append(
+            f"Source table: ``results/tables/{row.id}.csv``; rule ``{row.rule}``; drawn by "
+            f"``{row.function}``."
+        )
         out[row.id] = "\n".join(lines)
     return out
+
+
+class ReportCaptions(Mapping[str, str]):
+    """:func:`report_captions`, computed the first time a caption is asked for.
+
+    The report's caption template looks captions up in the config at report time; holding this
+    object instead of the captions themselves keeps planning from reading any data file
+    (results/reproduction.csv is read only when the report is built). ``aliases`` maps extra
+    figure stems (own-data figures, own_<name>_<analysis>) to their registered id.
+    """
+
+    def __init__(self, reproduction_csv: str | Path, aliases: Mapping[str, str] | None = None):
+        self.reproduction_csv = str(reproduction_csv)
+        self.aliases = dict(aliases or {})
+        self._captions: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._captions is None:
+            captions = report_captions(self.reproduction_csv)
+            captions.update({stem: captions[fid] for stem, fid in self.aliases.items()})
+            self._captions = captions
+        return self._captions
+
+    def __getitem__(self, key: str) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:  # planning never triggers a read (config dumps call repr)
+        return f"ReportCaptions({self.reproduction_csv!r})"
 
 
 README_START = "<!-- figure list: generated from workflow/mapreprod/figures.tsv -->"

@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 # run other code silently, so planning stops if they come from anywhere else.
 import mapeval
 import mapreprod
-from mapreprod import registry
+from mapreprod import registry, settings
 
 
 def _check_packages_from_checkout():
@@ -39,6 +39,16 @@ except ValueError as error:
 # Threads of every job that computes AP/mAP: the rule declares them, its script passes
 # snakemake.threads to the engine (Snakemake caps them at --cores).
 MAP_THREADS = config["map"]["threads"]
+
+
+def map_settings(dataset, fields=settings.RESULT_FIELDS, section=None, **overrides):
+    """The engine settings of one dataset (mapreprod.settings.MapSettings: the map section
+    overlaid with the dataset's keys, then ``overrides``) as a rule param: a plain dict of the
+    result ``fields`` the rule depends on, so that changing one reruns the rule and changing
+    anything else (batch size, threads, a field it does not use) does not. The rule script
+    rebuilds the object with mapreprod.settings.from_job(snakemake)."""
+    built = settings.from_config(config, dataset, section).replace(**overrides)
+    return built.param(fields)
 
 # The figure registry (workflow/mapreprod/figures.tsv): id, dataset, paper figure, rule, caption.
 FIGURE_REGISTRY = registry.figures()
@@ -105,9 +115,10 @@ def _report_labels(wildcards, output):
 
 
 # Captions of the report (snakemake --report): the registry's caption, its paper figure and the
-# numbers of this run next to the paper's (results/reproduction.csv, read only when it exists,
-# i.e. when the report is built after a run). workflow/report/caption.rst looks them up by id.
-# Own-data figures are named by the user's datasets: own_<name>_<analysis> -> own_<analysis>.
+# numbers of this run next to the paper's (results/reproduction.csv). workflow/report/caption.rst
+# looks them up by figure stem when the report is built; planning reads no data file (the
+# mapping reads the table on first use). Own-data figures are named by the user's datasets:
+# own_<name>_<analysis> -> own_<analysis>.
 OWN_FIGURE_IDS = (
     {
         f"own_{name}_{analysis}": f"own_{analysis}"
@@ -117,9 +128,8 @@ OWN_FIGURE_IDS = (
     if "own_data" in config["datasets"]
     else {}
 )
-config["_report_captions"] = registry.report_captions("results/reproduction.csv")
-config["_report_captions"].update(
-    {stem: config["_report_captions"][fid] for stem, fid in OWN_FIGURE_IDS.items()}
+config["_report_captions"] = registry.ReportCaptions(
+    "results/reproduction.csv", OWN_FIGURE_IDS
 )
 
 
@@ -146,7 +156,31 @@ def reproduction_inputs():
     return [f"results/{dataset}/reproduction.csv" for dataset in config["datasets"]]
 
 
-# Input functions of the dataset rules.
+# Input functions of the dataset rules, one section per dataset (the constants they read are
+# defined in the dataset's rule file).
+
+# -- simulations --
+
+# -- cellhealth --
+
+# -- cpg0004 --
+
+# -- cpg0016orf --
+
+# -- cpjump1 --
+
+# -- perturbseq --
+
+# -- mitocheck --
+
+# -- own_data --
+
+# -- nelisa --
+
+
+def nelisa_figure_inputs(wildcards):
+    """The per-assay tables of one nELISA figure (NELISA_FIGURE_KIND), named by assay."""
+    return NELISA_FILES[NELISA_FIGURE_KIND[wildcards.figure]]
 
 
 def nelisa_profiles(wildcards):

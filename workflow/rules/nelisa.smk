@@ -15,6 +15,14 @@ NELISA_FILES = {
     kind: {a: f"results/nelisa/{a}_{kind}.csv" for a in NELISA_ASSAYS}
     for kind in ("activity", "consistency")
 }
+# The tables each figure compares: activity (Fig 4A/B) or consistency (Fig 4C/D), by assay.
+NELISA_FIGURE_KIND = {
+    "fig4a": "activity",
+    "fig4b": "activity",
+    "fig4c": "consistency",
+    "fig4d": "consistency",
+}
+
 NELISA_NORMALIZED = {a: f"results/nelisa/{a}_normalized.parquet" for a in NELISA_ASSAYS}
 # With nelisa.consistency_activity_filter, consistency uses only the assay's active compounds.
 NELISA_CONSISTENCY_FILTER = (
@@ -101,12 +109,8 @@ rule nelisa_activity:
         mem_mb=4000,
         runtime=30,
     params:
+        settings=map_settings("nelisa"),
         same_plate_controls=NELISA["activity_same_plate_controls"],
-        null_size=NELISA["null_size"],
-        seed=NELISA["seed"],
-        null_sampler=config["map"]["null_sampler"],
-        map_null=config["map"]["map_null"],
-        batch_size=config["map"]["batch_size"],
     script:
         "../scripts/nelisa_activity.py"
 
@@ -128,22 +132,20 @@ rule nelisa_consistency:
         mem_mb=4000,
         runtime=30,
     params:
-        null_size=NELISA["null_size"],
-        seed=NELISA["seed"],
-        null_sampler=config["map"]["null_sampler"],
-        map_null=config["map"]["map_null"],
-        batch_size=config["map"]["batch_size"],
+        settings=map_settings("nelisa"),
     script:
         "../scripts/nelisa_consistency.py"
 
 
-rule nelisa_fig4a:
+rule nelisa_figure:
     input:
-        **NELISA_FILES["activity"],
+        unpack(nelisa_figure_inputs),
     output:
-        **figure_outputs("fig4a"),
+        **figure_outputs("{figure}"),
     log:
-        "logs/nelisa/fig4a.log",
+        "logs/nelisa/figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(figure_ids("nelisa")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -151,70 +153,9 @@ rule nelisa_fig4a:
         mem_mb=1000,
         runtime=10,
     params:
-        title="Fig 4A: phenotypic activity (compound replicates vs DMSO)",
+        figure="{figure}",
     script:
-        "../scripts/nelisa_plot_columns.py"
-
-
-rule nelisa_fig4c:
-    input:
-        **NELISA_FILES["consistency"],
-    output:
-        **figure_outputs("fig4c"),
-    log:
-        "logs/nelisa/fig4c.log",
-    conda:
-        "../../envs/mapeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        title="Fig 4C: phenotypic consistency (compounds sharing a target)",
-    script:
-        "../scripts/nelisa_plot_columns.py"
-
-
-rule nelisa_fig4b:
-    input:
-        cellpainting="results/nelisa/cellpainting_activity.csv",
-        nelisa="results/nelisa/nelisa_activity.csv",
-    output:
-        **figure_outputs("fig4b"),
-    log:
-        "logs/nelisa/fig4b.log",
-    conda:
-        "../../envs/mapeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        key="Metadata_broad_sample",
-        title="Fig 4B: activity per compound",
-    script:
-        "../scripts/nelisa_plot_pivot.py"
-
-
-rule nelisa_fig4d:
-    input:
-        cellpainting="results/nelisa/cellpainting_consistency.csv",
-        nelisa="results/nelisa/nelisa_consistency.csv",
-    output:
-        **figure_outputs("fig4d"),
-    log:
-        "logs/nelisa/fig4d.log",
-    conda:
-        "../../envs/mapeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        key="Metadata_target",
-        title="Fig 4D: consistency per target",
-    script:
-        "../scripts/nelisa_plot_pivot.py"
+        "../scripts/figure.py"
 
 
 rule nelisa_reproduction:

@@ -2,22 +2,18 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets import nelisa
+from mapreprod.job import start_job
 
-from mapreprod.datasets import nelisa as nelisa  # noqa: E402
-
-p = snakemake.params  # noqa: F821
+snakemake = start_job()
 table = nelisa.activity_map(
-    pd.read_parquet(snakemake.input.profiles),  # noqa: F821
-    same_plate_controls=p.same_plate_controls,
-    null_size=p.null_size,
-    seed=p.seed,
-    null_sampler=p.null_sampler,
-    map_null=p.map_null,
-    batch_size=p.batch_size,
-    threads=snakemake.threads,  # noqa: F821
+    pd.read_parquet(snakemake.input.profiles),
+    settings.from_job(snakemake),
+    same_plate_controls=snakemake.params.same_plate_controls,
 )
 print(f"{len(table)} compounds, {table['p < 0.05'].mean():.0%} retrieved", file=sys.stderr)
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

@@ -2,26 +2,20 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets import nelisa
+from mapreprod.job import start_job
 
-from mapreprod.datasets import nelisa as nelisa  # noqa: E402
-
-p = snakemake.params  # noqa: F821
+snakemake = start_job()
 active = None
-if "activity" in snakemake.input.keys():  # noqa: F821
-    activity = pd.read_csv(snakemake.input.activity)  # noqa: F821
+if "activity" in snakemake.input.keys():
+    activity = pd.read_csv(snakemake.input.activity)
     active = activity.loc[activity["p < 0.05"], nelisa.PERT].tolist()
 table = nelisa.consistency_map(
-    pd.read_parquet(snakemake.input.profiles),  # noqa: F821
-    active=active,
-    null_size=p.null_size,
-    seed=p.seed,
-    null_sampler=p.null_sampler,
-    map_null=p.map_null,
-    batch_size=p.batch_size,
-    threads=snakemake.threads,  # noqa: F821
+    pd.read_parquet(snakemake.input.profiles), settings.from_job(snakemake), active=active
 )
 print(f"{len(table)} targets, {table['p < 0.05'].mean():.0%} retrieved", file=sys.stderr)
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

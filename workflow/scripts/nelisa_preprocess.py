@@ -1,19 +1,20 @@
-"""Per-plate MAD robustize (+ Cell Painting feature selection) of one assay."""
+"""Per-plate MAD robustize (+ Cell Painting feature selection) of one assay (rule nelisa_preprocess)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets import nelisa
+from mapreprod.job import start_job
 
-from mapreprod.datasets import nelisa as nelisa  # noqa: E402
-
-raw = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
+snakemake = start_job()
+raw = pd.read_parquet(snakemake.input.profiles)
 out = nelisa.preprocess_profiles(
     raw,
-    snakemake.params.assay,  # noqa: F821
-    operations=snakemake.params.operations,  # noqa: F821
-    na_cutoff=snakemake.params.na_cutoff,  # noqa: F821
+    snakemake.params.assay,
+    operations=snakemake.params.operations,
+    na_cutoff=snakemake.params.na_cutoff,
 )
-print(f"{snakemake.params.assay}: {raw.shape} -> {out.shape}", file=sys.stderr)  # noqa: F821
-out.to_parquet(snakemake.output.profiles)  # noqa: F821
+print(f"{snakemake.params.assay}: {raw.shape} -> {out.shape}", file=sys.stderr)
+write_table(out, snakemake.output.profiles)

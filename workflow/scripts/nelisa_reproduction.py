@@ -1,24 +1,23 @@
 """Paper vs our numbers for Fig 4A-D (rule nelisa_reproduction)."""
 
-import sys
+import pandas as pd
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.datasets import nelisa
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets import nelisa as nelisa  # noqa: E402
-
-assays = snakemake.params.assays  # noqa: F821
+snakemake = start_job()
+assays = snakemake.params.assays
+standin = snakemake.params.synthetic_cellpainting and "cellpainting" in assays
 table = nelisa.reproduction_table(
-    {a: pd.read_csv(snakemake.input[f"activity_{a}"]) for a in assays},  # noqa: F821
-    {a: pd.read_csv(snakemake.input[f"consistency_{a}"]) for a in assays},  # noqa: F821
-    note=f"null size {snakemake.params.null_size}"  # noqa: F821
+    {a: pd.read_csv(snakemake.input[f"activity_{a}"]) for a in assays},
+    {a: pd.read_csv(snakemake.input[f"consistency_{a}"]) for a in assays},
+    note=f"null size {snakemake.params.null_size}"
     + (
         "; Cell Painting: generated stand-in on the real nELISA wells (synthetic): "
         "not comparable to the paper"
-        if snakemake.params.synthetic_cellpainting  # noqa: F821
-        and "cellpainting" in assays
+        if standin
         else ""
     ),
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

@@ -2,15 +2,13 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets.nelisa.standin import make_cellpainting
+from mapreprod.job import start_job
 
-from mapreprod.datasets.nelisa.standin import make_cellpainting  # noqa: E402
-
-profiles = make_cellpainting(
-    pd.read_parquet(snakemake.input.nelisa),  # noqa: F821
-    seed=snakemake.params.seed,  # noqa: F821
-)
+snakemake = start_job()
+profiles = make_cellpainting(pd.read_parquet(snakemake.input.nelisa), seed=snakemake.params.seed)
 print(f"stand-in Cell Painting profiles: {profiles.shape}", file=sys.stderr)
-profiles.to_parquet(snakemake.output.profiles, index=False)  # noqa: F821
+write_table(profiles, snakemake.output.profiles)

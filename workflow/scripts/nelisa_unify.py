@@ -2,15 +2,16 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets import nelisa
+from mapreprod.job import start_job
 
-from mapreprod.datasets import nelisa as nelisa  # noqa: E402
-
-assays = snakemake.params.assays  # noqa: F821
-profiles = {a: pd.read_parquet(snakemake.input[a]) for a in assays}  # noqa: F821
+snakemake = start_job()
+assays = snakemake.params.assays
+profiles = {a: pd.read_parquet(snakemake.input[a]) for a in assays}
 unified = nelisa.unify(profiles)
-for assay, path in zip(assays, snakemake.output, strict=True):  # noqa: F821
+for assay, path in zip(assays, snakemake.output, strict=True):
     print(f"{assay}: {profiles[assay].shape} -> {unified[assay].shape}", file=sys.stderr)
-    unified[assay].to_parquet(path)
+    write_table(unified[assay], path)

@@ -54,3 +54,11 @@ def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike 
         fig.savefig(tmp, bbox_inches="tight")
         os.replace(tmp, path)
     plt.close(fig)
+
+
+def mark_standin(fig: plt.Figure, what: str) -> None:
+    """Say on the figure that it was drawn from a generated stand-in, not the paper's data
+    (``what``: e.g. "cpjump1.synthetic")."""
+    title = fig.get_suptitle()
+    note = f"[generated stand-in data ({what}): not the paper's numbers]"
+    fig.suptitle(f"{title}\n{note}" if title else note)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import mapeval
 import pandas as pd
 
 from mapreprod import preprocess
-from mapreprod.common import paper_columns
-from mapreprod.common import require_columns as _require
-from mapreprod.common import split_profiles as _split
+from mapreprod.common import paper_columns, require_columns, split_profiles
+from mapreprod.settings import MapSettings
 
 from .inputs import MISSING_PERT, PERT, RESULT_COLUMNS, TARGET, TARGET_LIST
 
@@ -30,7 +28,7 @@ def consistency_profiles(
         ``Metadata_broad_sample``, ``Metadata_target_list``, ``Metadata_target`` (list of str),
         then the features.
     """
-    _require(df, [PERT, TARGET_LIST], "consistency_profiles")
+    require_columns(df, [PERT, TARGET_LIST], "consistency_profiles")
     features = preprocess.feature_columns(df)
     if active is not None:
         df = df[df[PERT].isin(set(active))]
@@ -43,15 +41,7 @@ def consistency_profiles(
 
 
 def consistency_map(
-    df: pd.DataFrame,
-    *,
-    active: Sequence[str] | None = None,
-    null_size: int = 100_000,
-    seed: int = 0,
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
+    df: pd.DataFrame, settings: MapSettings, *, active: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Phenotypic consistency of each target: compounds sharing it retrieve each other.
 
@@ -64,8 +54,8 @@ def consistency_map(
         ``Metadata_target`` + :data:`RESULT_COLUMNS`, one row per target with >= 2 compounds.
     """
     agg = consistency_profiles(df, active)
-    meta, feats = _split(agg)
-    ap = mapeval.multilabel.average_precision(
+    meta, feats = split_profiles(agg)
+    ap = settings.multilabel_average_precision(
         meta,
         feats,
         pos_sameby=[TARGET],
@@ -73,17 +63,7 @@ def consistency_map(
         neg_sameby=[],
         neg_diffby=[TARGET, PERT],
         multilabel_col=TARGET,
-        batch_size=batch_size,
-        threads=threads,
     )
-    m = mapeval.mean_average_precision(
-        ap,
-        TARGET,
-        null_size,
-        threshold=0.05,
-        seed=seed,
-        null_sampler=null_sampler,
-        map_null=map_null,
-    )
+    m = settings.mean_average_precision(ap, TARGET)
     out = paper_columns(m)
     return out[[TARGET, *RESULT_COLUMNS]]

@@ -1,12 +1,13 @@
-"""Source tables and drawings of Fig 4A-D."""
+"""Source tables and drawings of Fig 4A-D (the figure contract: :data:`FIGURES`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
-from .inputs import ASSAYS
+from .inputs import ASSAYS, PERT, TARGET
 
 
 def stack_assays(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -77,3 +78,39 @@ def plot_assay_pivot(wide: pd.DataFrame, title: str):
         bottom_right_label=f"{cp} retrieved",
     )
     return fig
+
+
+# -- the figure contract: draw(tables, options) -> (source table, figure) ------------------------
+# tables: the rule's inputs named by assay ("cellpainting", "nelisa"); options: none.
+
+
+def draw_fig4a(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4A: phenotypic activity per assay (tables: activity tables by assay)."""
+    fig = plot_assay_columns(tables, title="Fig 4A: phenotypic activity (compound replicates vs DMSO)")
+    return stack_assays(tables), fig
+
+
+def draw_fig4c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4C: phenotypic consistency per assay (tables: consistency tables by assay)."""
+    fig = plot_assay_columns(tables, title="Fig 4C: phenotypic consistency (compounds sharing a target)")
+    return stack_assays(tables), fig
+
+
+def draw_fig4b(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4B: activity -log10 p per compound, Cell Painting vs nELISA."""
+    wide = pivot_assays(tables, PERT)
+    return wide, plot_assay_pivot(wide, title="Fig 4B: activity per compound")
+
+
+def draw_fig4d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4D: consistency -log10 p per target, Cell Painting vs nELISA."""
+    wide = pivot_assays(tables, TARGET)
+    return wide, plot_assay_pivot(wide, title="Fig 4D: consistency per target")
+
+
+FIGURES = {
+    "fig4a": draw_fig4a,
+    "fig4b": draw_fig4b,
+    "fig4c": draw_fig4c,
+    "fig4d": draw_fig4d,
+}

@@ -49,7 +49,7 @@ ASSAYS: dict[str, AssaySpec] = {
 }
 
 
-def _assay(name: str) -> AssaySpec:
+def assay_spec(name: str) -> AssaySpec:
     if name not in ASSAYS:
         raise ValueError(
             f"unknown assay {name!r} (config key nelisa.assays): use {list(ASSAYS)}"

@@ -9,7 +9,7 @@ import pandas as pd
 from mapreprod import preprocess
 from mapreprod.common import require_columns as _require
 
-from .inputs import MISSING_PERT, PERT, TARGET_LIST, _assay
+from .inputs import MISSING_PERT, PERT, TARGET_LIST, assay_spec
 
 
 def robustize_per_plate(df: pd.DataFrame, plate_col: str) -> pd.DataFrame:
@@ -50,7 +50,7 @@ def preprocess_profiles(
     na_cutoff: float = 0.0,
 ) -> pd.DataFrame:
     """Per-plate MAD robustize, feature selection where the assay has it, NaN pert -> "NA"."""
-    spec = _assay(assay)
+    spec = assay_spec(assay)
     _require(df, [PERT, TARGET_LIST, "Metadata_control_type", spec.plate_col], assay)
     out = robustize_per_plate(df, spec.plate_col)
     if spec.feature_select and operations:
