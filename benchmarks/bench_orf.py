@@ -73,7 +73,6 @@ def generate(folder: Path, n_features: int, seed: int) -> dict:
 
 def run_pipeline(folder: Path, threads: int) -> dict:
     """The two workflow jobs' work, step by step (this runs in its own process)."""
-    import mapeval
     from mapreprod.datasets.cpg0016orf import (
         activity,
         consistency,
@@ -102,15 +101,14 @@ def run_pipeline(folder: Path, threads: int) -> dict:
     wells, _ = preprocess.filter_profiles(profiles, orf_metadata, *tables)
     del profiles
     step("filter")
-    settings = {"null_size": 20_000, "seed": 12527, "threads": threads}
-    ap = mapeval.average_precision(
-        activity.add_negcon(wells.meta), wells.features, **activity.ACTIVITY_PAIRS, threads=threads
+    # the authors' settings (null 20,000, seed 12527; BH at 0.1, then 0.05 for consistency)
+    settings = activity.AUTHORS_SETTINGS.replace(threads=threads)
+    ap = settings.average_precision(
+        activity.add_negcon(wells.meta), wells.features, **activity.ACTIVITY_PAIRS
     )
     step("activity AP")
     ap = ap[~(ap["Metadata_pert_type"] == "negcon")].reset_index(drop=True)
-    scores = mapeval.mean_average_precision(
-        ap, ["Metadata_JCP2022"], null_size=20_000, threshold=0.1, seed=12527
-    )
+    scores = settings.mean_average_precision(ap, ["Metadata_JCP2022"])
     step("activity mAP")
     counts["wells_after_filters"] = len(wells)
     counts["orfs_scored"] = len(scores)
@@ -124,7 +122,9 @@ def run_pipeline(folder: Path, threads: int) -> dict:
     del profiles
     cons = consistency.consensus(sel)
     step("consensus")
-    _, cmap = consistency.phenotypic_consistency(cons, **settings)
+    _, cmap = consistency.phenotypic_consistency(
+        cons, consistency.AUTHORS_SETTINGS.replace(threads=threads)
+    )
     step("consistency AP + mAP")
     counts["consensus_profiles"] = len(cons)
     counts["complexes_scored"] = len(cmap)

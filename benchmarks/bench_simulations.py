@@ -23,12 +23,11 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import yaml
+from threadpoolctl import threadpool_limits
 
-import yaml  # noqa: E402
-
-from mapreprod.simulations import baselines, simulate  # noqa: E402
+from mapreprod import settings as map_settings
+from mapreprod.simulations import baselines, simulate
 
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "config", "config.yaml")
 
@@ -51,13 +50,13 @@ def bench_condition(n_feats=5000, plates=4, cpp=9, percent=64, n_perts=100, n_pe
         return baselines.center_grams(g[stacks[:, :, None], stacks[:, None, :]])
 
     t_gram, gc = _timed(grams)
-    baselines._test_sets.cache_clear()
-    baselines._permutation_masks.cache_clear()
+    baselines.clear_permutation_cache()
+    settings = map_settings.MapSettings(null_size=1000, seed=42)
     rows = {
         "generate profiles": t_gen,
         "Gram matrix (shared by mp-value, MMD, k-means)": t_gram,
         "mAP p-value (mapeval, cosine, null 1000)": _timed(
-            lambda: simulate.map_pvalues(meta, feats))[0],
+            lambda: simulate.map_pvalues(meta, feats, settings))[0],
         "mp-value (1000 permutations)": _timed(
             lambda: baselines.mp_value_from_gram(gc, plates, n_perm))[0],
         "MMD (1000 permutations)": _timed(lambda: baselines.mmd_from_gram(gc, plates, n_perm))[0],
@@ -88,25 +87,26 @@ def bench_condition(n_feats=5000, plates=4, cpp=9, percent=64, n_perts=100, n_pe
 
 
 def _job(args):
-    figure, n_feats, settings, n_perts = args
-    cond = simulate.figure_conditions(figure, settings, n_feats)
+    figure, n_feats, config, n_perts = args
+    section = config["simulations"]
+    cond = simulate.figure_conditions(figure, section, n_feats)
+    settings = map_settings.from_config(config, "simulations").replace(threads=1)
+    options = simulate.SimulationOptions.from_config({**section, "n_perts": n_perts})
     cpu = time.process_time()
-    t, _ = _timed(lambda: simulate.run_grid(
-        figure, cond, n_perts=n_perts, n_perm=settings["n_permutations"],
-        null_size=settings["map_null_size"], seed=settings["seed"],
-        mmd_bandwidth=settings["mmd_bandwidth"], kmeans_n_init=settings["kmeans_n_init"]))
+    t, _ = _timed(lambda: simulate.run_grid(figure, cond, settings, options))
     return figure, n_feats, len(cond), t, time.process_time() - cpu
 
 
 def bench_full(workers=2, n_perts=100, figures=None):
     with open(CONFIG) as fh:
-        settings = yaml.safe_load(fh)["simulations"]
-    figures = figures or list(simulate.FIGURES)
-    jobs = [(f, nf, settings, n_perts) for f in figures for nf in sorted(settings["n_feats"],
-                                                                         reverse=True)]
+        config = yaml.safe_load(fh)
+    figures = figures or list(simulate.FIGURE_SPECS)
+    n_feats = sorted(config["simulations"]["n_feats"], reverse=True)
+    jobs = [(f, nf, config, n_perts) for f in figures for nf in n_feats]
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
+    # one BLAS thread per worker process, as the workflow's one-thread jobs
+    with ProcessPoolExecutor(workers, initializer=threadpool_limits, initargs=(1,)) as pool:
         results = list(pool.map(_job, jobs))
     wall = time.perf_counter() - start
     print(f"\nAll figures, {n_perts} perturbations per condition, {workers} workers "
@@ -133,6 +133,7 @@ def main():
     f.add_argument("--n-perts", type=int, default=100)
     f.add_argument("--figures", nargs="*")
     a = ap.parse_args()
+    threadpool_limits(1)  # one BLAS thread, as a workflow job with threads: 1
     if a.what == "condition":
         bench_condition(n_feats=a.n_feats, authors=a.authors)
     else:

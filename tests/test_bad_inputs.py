@@ -47,6 +47,8 @@ class Case:
 
 #: replicates of a and b against the control wells (reference-index trick)
 ARGS = (["pert", "ref"], [], [], ["pert", "ref"])
+#: the same against the control wells of their plate
+PLATE_ARGS = (["pert", "ref"], [], ["plate"], ["pert", "ref"])
 
 
 def _meta() -> pd.DataFrame:
@@ -156,6 +158,54 @@ def _ml_meta(labels) -> pd.DataFrame:
 
 ML = (["target"], ["cmpd"], [], ["target", "cmpd"])
 ML_FEATS = np.random.default_rng(1).normal(size=(4, 3))
+
+
+def _ap_where(index=None, dtypes=None, **cells) -> pd.DataFrame:
+    """_ap() with cells changed: column=(row, value) or column=[(row, value), ...]; ``index``
+    relabels the rows, ``dtypes`` casts columns first."""
+    ap = _ap()
+    for col, dtype in (dtypes or {}).items():
+        ap[col] = ap[col].astype(dtype)
+    for col, changes in cells.items():
+        for row, value in changes if isinstance(changes, list) else [changes]:
+            ap.loc[row, col] = value
+    if index is not None:
+        ap.index = index
+    return ap
+
+
+def _same_map_as_ints(result: object) -> None:
+    want = mapeval.mean_average_precision(_ap(), "pert", 10, seed=3)
+    pd.testing.assert_frame_equal(result, want)
+
+
+def _long_draw_logs(ctx: SimpleNamespace) -> list[str]:
+    """A null draw expected to be long (threshold set to 0 s) logs through logger 'mapeval'."""
+    import logging
+
+    from mapeval import nulls
+
+    ctx.monkeypatch.setattr(nulls, "LONG_DRAW_SECONDS", 0.0)
+    nulls._NULL_CACHE.clear()
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(f"{record.levelname}:{record.getMessage()}")
+    logger = logging.getLogger("mapeval")
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        mapeval.mean_average_precision(_ap(), "pert", 5000, seed=12)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    return lines
+
+
+def _long_draw_check(lines: object) -> None:
+    assert lines[0].startswith("INFO:mapeval null (fast sampler): 1 configuration(s) x 5,000 samples: "
+                               "expected to take about"), lines
+    assert lines[-1].startswith("INFO:mapeval null (fast sampler)") and "done in" in lines[-1]
 
 API_CASES: list[Case] = [
     # --- features ---------------------------------------------------------------------------
@@ -295,8 +345,8 @@ API_CASES: list[Case] = [
          ValueError, r"seed must be a non-negative integer, got -1"),
     Case("api-seed-float", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, seed=0.5),
          TypeError, r"seed must be a non-negative integer, got 0.5"),
-    Case("api-null-sampler-unknown", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, null_sampler="exact"),
-         ValueError, r"null_sampler must be one of \('fast', 'copairs'\), got 'exact'"),
+    Case("api-null-sampler-unknown", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, null_sampler="exakt"),
+         ValueError, r"null_sampler must be one of \('fast', 'copairs', 'exact'\), got 'exakt'"),
     Case("api-map-null-unknown", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, map_null="mixed"),
          ValueError, r"map_null must be one of \('shared', 'independent'\)"),
     Case("api-sameby-missing", lambda c: mapeval.mean_average_precision(_ap(), ["nope"], 10),
@@ -345,6 +395,97 @@ API_CASES: list[Case] = [
          ValueError, r"p_values must be 1-D"),
     Case("api-percent-retrieved-empty", lambda c: mapeval.percent_retrieved([]),
          ValueError, r"percent_retrieved of an empty selection"),
+    # --- impossible AP tables (issue 16): the row index, the column and the value are named -----
+    Case("api-ap-scores-ap-above-one", lambda c: mapeval.mean_average_precision(_ap_where(average_precision=(0, 1.5)), "pert", 10),
+         ValueError, r"'average_precision' must lie in \[0, 1\]: 1 row\(s\) do not \(index 0: 1.5\)"),
+    Case("api-ap-scores-ap-negative-index-labels",
+         lambda c: mapeval.get_map_pvalue(_ap_where(list("abcdefg"), average_precision=(2, -0.1)), "pert", 10),
+         ValueError, r"get_map_pvalue: .*'average_precision' must lie in \[0, 1\].*\(index 'c': -0.1\)"),
+    Case("api-ap-scores-ap-infinite", lambda c: mapeval.mean_average_precision(_ap_where(average_precision=(3, np.inf)), "pert", 10),
+         ValueError, r"'average_precision' must lie in \[0, 1\].*index 3: inf"),
+    Case("api-ap-scores-ap-one-and-tiny-are-fine",
+         lambda c: mapeval.mean_average_precision(_ap_where(average_precision=[(2, 1.0), (3, 1e-9)]), "pert", 10),
+         None, check=lambda r: np.testing.assert_allclose(r["mean_average_precision"], [1.0, 0.5 + 0.5e-9])),
+    Case("api-ap-scores-more-positives-than-pairs",
+         lambda c: mapeval.mean_average_precision(_ap_where(n_pos_pairs=(0, 50)), "pert", 10),
+         ValueError, r"'n_pos_pairs' must not exceed n_total_pairs.*1 row\(s\) do not \(index 0: 50 vs n_total_pairs 4\)"),
+    Case("api-ap-scores-more-positives-than-pairs-ap-p-values",
+         lambda c: mapeval.ap_p_values(_ap_where(n_pos_pairs=(1, 5)), 10),
+         ValueError, r"ap_p_values: ap_scores column 'n_pos_pairs' must not exceed n_total_pairs.*index 1: 5"),
+    # every pair positive (copairs' rows for queries without negatives): AP 1, the null is all 1s
+    # and no null value exceeds the mAP (copairs' rule), so p = 1 / (1 + null_size)
+    Case("api-ap-scores-positives-equal-pairs-is-accepted",
+         lambda c: mapeval.mean_average_precision(
+             _ap_where(n_pos_pairs=[(0, 4), (1, 4)], average_precision=[(0, 1.0), (1, 1.0)]), "pert", 10),
+         None, check=lambda r: np.testing.assert_array_equal(
+             [r["mean_average_precision"][0], r["p_value"][0]], [1.0, 1 / 11])),
+    Case("api-ap-scores-negative-count",
+         lambda c: mapeval.mean_average_precision(_ap_where(n_total_pairs=(5, -2)), "pert", 10),
+         ValueError, r"'n_total_pairs' must hold non-negative integers.*\(index 5: -2\)"),
+    Case("api-ap-scores-fractional-count",
+         lambda c: mapeval.mean_average_precision(_ap_where(dtypes={"n_total_pairs": float}, n_total_pairs=(2, 4.5)),
+                                                  "pert", 10),
+         ValueError, r"'n_total_pairs' must hold non-negative integers.*\(index 2: 4.5\)"),
+    Case("api-ap-scores-float-counts-are-fine",
+         lambda c: mapeval.mean_average_precision(_ap_where(dtypes={"n_pos_pairs": float, "n_total_pairs": float}),
+                                                  "pert", 10, seed=3),
+         None, check=_same_map_as_ints),
+    Case("api-ap-scores-ap-without-positives",
+         lambda c: mapeval.mean_average_precision(_ap_where(n_pos_pairs=(3, 0)), "pert", 10),
+         ValueError, r"'n_pos_pairs' must be at least 1 on rows with an average_precision.*\(index 3: 0\)"),
+    Case("api-ap-scores-count-missing-on-scored-row",
+         lambda c: mapeval.mean_average_precision(_ap_where(dtypes={"n_total_pairs": float}, n_total_pairs=(1, np.nan)),
+                                                  "pert", 10),
+         ValueError, r"'n_total_pairs' must be given on every row with an average_precision.*index 1: nan"),
+    Case("api-ap-scores-unscored-rows-are-ignored",  # controls: no AP, counts missing
+         lambda c: mapeval.mean_average_precision(
+             _ap_where(dtypes={"n_pos_pairs": float}, n_pos_pairs=[(4, np.nan), (5, np.nan), (6, np.nan)]),
+             "pert", 10, seed=3),
+         None, check=_same_map_as_ints),
+    Case("api-ap-scores-ap-strings",
+         lambda c: mapeval.mean_average_precision(_ap_where(dtypes={"average_precision": str}), "pert", 10),
+         ValueError, r"'average_precision' must be numeric, got dtype"),
+    Case("api-ap-scores-counts-boolean",
+         lambda c: mapeval.ap_p_values(_ap_where(dtypes={"n_pos_pairs": bool}), 10),
+         ValueError, r"'n_pos_pairs' must be numeric, got dtype bool"),
+    Case("api-ap-scores-duplicate-ap-column",
+         lambda c: mapeval.mean_average_precision(pd.concat([_ap(), _ap()[["average_precision"]]], axis=1), "pert", 10),
+         ValueError, r"ap_scores has column\(s\) \['average_precision'\] more than once"),
+    Case("api-ap-scores-many-bad-rows-first-five",
+         lambda c: mapeval.mean_average_precision(pd.concat([_ap()] * 3, ignore_index=True).assign(average_precision=2.0),
+                                                  "pert", 10),
+         ValueError, r"21 row\(s\) do not \(index 0: 2.0, index 1: 2.0, index 2: 2.0, index 3: 2.0, index 4: 2.0 "
+                     r"and 16 more\)"),
+    # --- numpy integers are integers (threads, batch_size, null_size, seed); bool and floats not --
+    Case("api-threads-numpy-int", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=np.int64(2)),
+         None, check=lambda r: pd.testing.assert_frame_equal(r, _ap())),
+    Case("api-threads-numpy-zero", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=np.int64(0)),
+         ValueError, r"threads must be a positive integer or None, got np.int64\(0\)"),
+    Case("api-threads-numpy-bool", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=np.bool_(True)),
+         ValueError, r"threads must be a positive integer or None, got np.True_"),
+    Case("api-threads-bool", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=True),
+         ValueError, r"threads must be a positive integer or None, got True"),
+    Case("api-threads-numpy-float", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=np.float64(2.0)),
+         ValueError, r"threads must be a positive integer or None, got np.float64\(2.0\)"),
+    Case("api-threads-float", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, threads=2.0),
+         ValueError, r"threads must be a positive integer or None, got 2.0"),
+    Case("api-batch-size-numpy-int", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, batch_size=np.int32(2)),
+         None, check=lambda r: pd.testing.assert_frame_equal(r, _ap())),
+    Case("api-batch-size-numpy-bool", lambda c: mapeval.average_precision(_meta(), _feats(), *ARGS, batch_size=np.bool_(True)),
+         TypeError, r"batch_size must be a positive integer, got np.True_"),
+    Case("api-null-size-and-seed-numpy-int",
+         lambda c: mapeval.mean_average_precision(_ap(), "pert", np.int64(10), seed=np.uint32(3)),
+         None, check=_same_map_as_ints),
+    Case("api-null-size-numpy-bool", lambda c: mapeval.mean_average_precision(_ap(), "pert", np.bool_(True)),
+         TypeError, r"null_size must be a positive integer, got np.True_"),
+    Case("api-null-size-numpy-float", lambda c: mapeval.ap_p_values(_ap(), np.float64(10.0)),
+         TypeError, r"null_size must be a positive integer, got np.float64\(10.0\)"),
+    Case("api-seed-numpy-negative", lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, seed=np.int64(-1)),
+         ValueError, r"seed must be a non-negative integer, got -1"),
+    Case("api-seed-numpy-bool", lambda c: mapeval.ap_p_values(_ap(), 10, seed=np.bool_(False)),
+         TypeError, r"seed must be a non-negative integer, got np.False_"),
+    # --- long null draws say so (logger "mapeval", INFO; silent by default) --------------------
+    Case("api-null-long-draw-logs-progress", _long_draw_logs, None, check=_long_draw_check),
     # --- assign_reference_index -----------------------------------------------------------------
     Case("api-reference-col-exists", lambda c: mapeval.assign_reference_index(_meta(), "pert == 'ctrl'", reference_col="pert"),
          ValueError, r"reference_col 'pert' is already a column.*never overwrites"),
@@ -378,6 +519,78 @@ API_CASES: list[Case] = [
     Case("api-multilabel-batch-size", lambda c: mapeval.multilabel.average_precision(
         _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", batch_size=0),
         ValueError, r"batch_size must be a positive integer"),
+    Case("api-multilabel-negative-rule-unknown", lambda c: mapeval.multilabel.average_precision(
+        _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", negative_rule="exploded"),
+        ValueError, r"negative_rule must be one of \['share_none', 'ignore_labels'\], got 'exploded'"),
+    Case("api-multilabel-negative-rule-not-str", lambda c: mapeval.multilabel.average_precision(
+        _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", negative_rule=None),
+        ValueError, r"negative_rule must be one of \['share_none', 'ignore_labels'\], got None"),
+    # --- exact null and label-permutation tests ---------------------------------------------------
+    Case("api-exact-limit-zero",
+         lambda c: mapeval.mean_average_precision(_ap(), "pert", 10, null_sampler="exact", exact_limit=0),
+         ValueError, r"exact_limit must be a positive integer \(>= 1\), got 0"),
+    Case("api-exact-limit-float", lambda c: mapeval.ap_p_values(_ap(), 10, null_sampler="exact", exact_limit=1e6),
+         TypeError, r"exact_limit must be a positive integer, got 1000000.0"),
+    Case("api-null-distributions-exact", lambda c: mapeval.null_distributions(np.array([[2, 5]]), 10, 0, "exact"),
+         ValueError, r"null_sampler='exact' .*draws no null rows.*ap_null_distribution"),
+    Case("api-exact-null-configuration-invalid", lambda c: mapeval.ap_null_distribution(4, 3),
+         ValueError, r"invalid null configuration \(k, N\) = \(4, 3\)"),
+    Case("api-permutation-n-permutations-zero",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", n_permutations=0),
+         ValueError, r"n_permutations must be a positive integer \(>= 1\), got 0"),
+    Case("api-permutation-n-permutations-float",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", n_permutations=100.0),
+         TypeError, r"n_permutations must be a positive integer, got 100.0"),
+    Case("api-permutation-threshold", lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", 10, 1.5),
+         ValueError, r"threshold must be in \(0, 1\), got 1.5"),
+    Case("api-permutation-seed-negative", lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", seed=-3),
+         ValueError, r"seed must be a non-negative integer, got -3"),
+    Case("api-permutation-sameby-missing", lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "Metadata_pert"),
+         ValueError, r"sameby column\(s\) \['Metadata_pert'\] not in metadata"),
+    Case("api-permutation-strata-missing",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", strata="Metadata_Plate"),
+         ValueError, r"strata column 'Metadata_Plate' not in metadata.*strata='Metadata_Plate'"),
+    Case("api-permutation-strata-not-a-name",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", strata=["plate"]),
+         TypeError, r"strata must be a column name \(str\) or None, got \['plate'\]"),
+    Case("api-permutation-strata-missing-values",
+         lambda c: mapeval.permutation_map(_with(_meta(), plate=[1, 2, 1, 2, None, 2, 1]), _feats(), *ARGS, "pert",
+                                           strata="plate"),
+         ValueError, r"strata column 'plate' has missing values at pooled row\(s\) \[4\]"),
+    Case("api-permutation-strata-span-neg-groups",
+         lambda c: mapeval.permutation_map(_with(_meta(), batch=1), _feats(), *PLATE_ARGS, "pert", strata="batch"),
+         ValueError, r"strata column 'batch': stratum 1 spans several neg_sameby groups"),
+    Case("api-permutation-no-controls-on-a-plate",
+         lambda c: mapeval.permutation_map(_with(_meta(), plate=[1, 2, 1, 2, 1, 1, 1]), _feats(), *PLATE_ARGS, "pert"),
+         ValueError, r"no negative pairs.*row 1.*no controls in its neg_sameby group"),
+    Case("api-permutation-sameby-coarser-than-positives",
+         lambda c: mapeval.permutation_map(_with(_meta(), kind="x"), _feats(), *ARGS, "kind"),
+         ValueError, r"1 other scored profile\(s\)|every profile of a group to be a positive"),
+    Case("api-permutation-negatives-differ-per-query",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), ["pert", "ref"], [], [], ["pert", "ref", "plate"], "pert"),
+         ValueError, r"ranked against the same profiles.*neg_sameby=\[plate\]"),
+    Case("api-permutation-pos-diffby-not-relabelable",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), ["pert", "ref"], ["plate"], [], ["pert", "ref"], "pert"),
+         ValueError, r"pos_diffby column 'plate': relabelled profiles could share a value.*strata='plate'"),
+    Case("api-permutation-pos-diffby-with-plate-strata-works",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), ["pert", "ref"], ["plate"], [], ["pert", "ref"], "pert",
+                                           strata="plate"),
+         None, check=lambda r: np.testing.assert_array_equal(r["n_relabelings"], [6.0, 6.0])),
+    Case("api-permutation-max-memory-zero",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", max_memory_mb=0),
+         ValueError, r"max_memory_mb must be a positive number, got 0"),
+    Case("api-permutation-max-memory-too-small",
+         lambda c: mapeval.permutation_map(_meta(), _feats(), *ARGS, "pert", max_memory_mb=1e-9),
+         ValueError, r"needs 0.0 MB .*largest neg_sameby group \(3 profiles.*raise max_memory_mb"),
+    Case("api-energy-test-n-permutations-zero",
+         lambda c: mapeval.energy_distance_test(_meta(), _feats(), *ARGS, "pert", n_permutations=0),
+         ValueError, r"n_permutations must be a positive integer \(>= 1\), got 0"),
+    Case("api-energy-test-strata-missing",
+         lambda c: mapeval.energy_distance_test(_meta(), _feats(), *ARGS, "pert", strata="well"),
+         ValueError, r"strata column 'well' not in metadata"),
+    Case("api-energy-test-feature-nan",
+         lambda c: mapeval.energy_distance_test(_meta(), _feats_where(2, 0, np.nan), *ARGS, "pert"),
+         ValueError, r"finite.*row 2"),
 ]
 
 
@@ -447,6 +660,7 @@ if _WORKFLOW:
         ("config-sampler-enum", _config_with("map.null_sampler", "exact"), ValueError, "allowed: ['fast', 'copairs']"),
         ("config-feature-select-enum", _config_with("nelisa.cellpainting_feature_select", ["variance"]), ValueError, "nelisa.cellpainting_feature_select[0]"),
         ("config-threads-zero", _config_with("map.threads", 0), ValueError, "config key 'map.threads'"),
+        ("config-cpjump1-multilabel-negatives", _config_with("cpjump1.multilabel_negatives", "exploded"), ValueError, "cpjump1.multilabel_negatives"),
         ("config-yaml-syntax", _config_file("datasets: [nelisa\nmap:\n  threads: 2\n"), ValueError, "my.yaml:2:4: YAML syntax error"),
         ("config-yaml-not-mapping", _config_file("- nelisa\n"), ValueError, "must map keys to values"),
     ]
@@ -500,3 +714,142 @@ def test_bad_input(case: Case, tmp_path, monkeypatch, repo_root):
     else:
         with pytest.raises(case.error, match=case.match):
             case.call(ctx)
+
+
+# ----------------------------------------------------------------------------------------------
+# API: the other metrics of the field (mapeval.metrics: energy distance, known-relationship
+# recall, retrieval metrics, the cell-count baseline)
+# ----------------------------------------------------------------------------------------------
+
+_RNG = np.random.default_rng(18)
+_X, _Y = _RNG.normal(size=(4, 3)), _RNG.normal(size=(6, 3))
+_GENES = ["g1", "g2", "g3", "g4"]
+_PAIRS = pd.DataFrame({"entity1": ["g1", "g2"], "entity2": ["g3", "g4"]})
+_TREATS = _RNG.normal(size=(6, 3))
+_MOA = ["A", "A", "B", "B", "C", None]
+
+
+def _with_value(x: np.ndarray, row: int, col: int, value: float) -> np.ndarray:
+    x = x.copy()
+    x[row, col] = value
+    return x
+
+
+def _scaled_energy_is_exact(factor: float) -> Callable[[object], None]:
+    def check(result: object) -> None:
+        assert result == pytest.approx(factor * mapeval.energy_distance(_X, _Y), rel=1e-12)
+    return check
+
+
+def _cell_counts(values=(1, 2, 3, 5, 10, 14, 16), controls=None, plates=None):
+    plates = plates or ["p1"] * 4 + ["p2"] * 3
+    controls = controls if controls is not None else [True, True, True, False, True, True, False]
+    return mapeval.cell_count_scores(list(values), ["c", "c", "c", "A", "c", "c", "A"], plates, controls)
+
+
+METRICS_CASES: list[Case] = [
+    # --- energy distance ---------------------------------------------------------------------
+    Case("metrics-energy-x-1d", lambda c: mapeval.energy_distance(_X[:, 0], _Y),
+         ValueError, r"x must be 2-D.*reshape\(-1, 1\)"),
+    Case("metrics-energy-x-nan", lambda c: mapeval.energy_distance(_with_value(_X, 1, 2, np.nan), _Y),
+         ValueError, r"x must be finite.*first: row 1, column 2"),
+    Case("metrics-energy-y-empty", lambda c: mapeval.energy_distance(_X, _Y[:0]),
+         ValueError, r"y has 0 profile\(s\); the metric needs at least 1"),
+    Case("metrics-energy-y-strings", lambda c: mapeval.energy_distance(_X, _Y.astype(str)),
+         ValueError, r"y must hold real numbers"),
+    Case("metrics-energy-feature-mismatch", lambda c: mapeval.energy_distance(_X, _Y[:, :2]),
+         ValueError, r"x and y must have the same features: x has 3 columns, y has 2"),
+    Case("metrics-energy-huge-1e200-exact", lambda c: mapeval.energy_distance(_X * 1e200, _Y * 1e200),
+         None, check=_scaled_energy_is_exact(1e200)),
+    Case("metrics-energy-tiny-1e-200-exact", lambda c: mapeval.energy_distance(_X * 1e-200, _Y * 1e-200),
+         None, check=_scaled_energy_is_exact(1e-200)),
+    Case("metrics-energy-groups-length",
+         lambda c: mapeval.energy_distance_per_group(_X, ["a", "a", "b"], _Y),
+         ValueError, r"groups has 3 entries but there are 4 profiles"),
+    Case("metrics-energy-groups-missing",
+         lambda c: mapeval.energy_distance_per_group(_X, ["a", None, "b", "b"], _Y),
+         ValueError, r"groups has missing values at row\(s\) \[1\]"),
+    Case("metrics-energy-controls-features",
+         lambda c: mapeval.energy_distance_per_group(_X, ["a"] * 4, _Y[:, :2]),
+         ValueError, r"feats and controls must have the same features"),
+    Case("metrics-energy-threads-zero",
+         lambda c: mapeval.energy_distance_per_group(_X, ["a"] * 4, _Y, threads=0),
+         ValueError, r"threads must be a positive integer"),
+    # --- known-relationship recall -----------------------------------------------------------
+    Case("metrics-recall-two-genes",
+         lambda c: mapeval.known_relationship_recall(_X, ["g1", "g1", "g2", "g2"], _PAIRS),
+         ValueError, r"genes: 2 distinct gene\(s\).*at least 3"),
+    Case("metrics-recall-unknown-genes",
+         lambda c: mapeval.known_relationship_recall(_X, ["ENSG1", "ENSG2", "ENSG3", "ENSG4"], _PAIRS),
+         ValueError, r"relationships: no annotated pair has both genes among the profiled genes.*symbols vs Ensembl"),
+    Case("metrics-recall-missing-gene-column",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, _PAIRS.rename(columns={"entity2": "gene_b"})),
+         ValueError, r"gene column\(s\) \['entity2'\] not found.*gene_columns="),
+    Case("metrics-recall-not-a-dataframe",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, [("g1", "g3")]),
+         TypeError, r"relationships must be a pandas DataFrame"),
+    Case("metrics-recall-genes-missing",
+         lambda c: mapeval.known_relationship_recall(_X, ["g1", np.nan, "g3", "g4"], _PAIRS),
+         ValueError, r"genes has missing values at row\(s\) \[1\]"),
+    Case("metrics-recall-lower-above-upper",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, _PAIRS, lower=60, upper=40),
+         ValueError, r"lower must be below upper"),
+    Case("metrics-recall-upper-100",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, _PAIRS, upper=100),
+         ValueError, r"upper must be a percentage in \(0, 100\)"),
+    Case("metrics-recall-aggregate-unknown",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, _PAIRS, aggregate="max"),
+         ValueError, r"aggregate must be one of \['mean', 'median'\]"),
+    Case("metrics-recall-confidence-95",
+         lambda c: mapeval.known_relationship_recall(_X, _GENES, _PAIRS, confidence=95),
+         ValueError, r"confidence must be in \(0, 1\)"),
+    Case("metrics-recall-zero-gene-profile",
+         lambda c: mapeval.known_relationship_recall(_with_value(_with_value(_with_value(_X, 1, 0, 0), 1, 1, 0), 1, 2, 0),
+                                                     _GENES, _PAIRS),
+         ValueError, r"all-zero profiles: gene\(s\) \['g2'\]"),
+    # --- retrieval metrics -------------------------------------------------------------------
+    Case("metrics-retrieval-labels-length", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA[:5]),
+         ValueError, r"labels has 5 entries but there are 6 profiles"),
+    Case("metrics-retrieval-one-treatment", lambda c: mapeval.retrieval_metrics(_TREATS[:1], ["A"]),
+         ValueError, r"feats has 1 profile\(s\); the metric needs at least 2"),
+    Case("metrics-retrieval-nothing-shared", lambda c: mapeval.retrieval_metrics(_TREATS, list("ABCDEF")),
+         ValueError, r"no two treatments share an annotation.*split 'a\|b'"),
+    Case("metrics-retrieval-nothing-annotated", lambda c: mapeval.retrieval_metrics(_TREATS, [None, "", [], np.nan, None, None]),
+         ValueError, r"no treatment is annotated"),
+    Case("metrics-retrieval-nested-label",
+         lambda c: mapeval.retrieval_metrics(_TREATS, [["A", None], "A", "B", "B", "C", None]),
+         ValueError, r"labels: row 0 holds a missing or nested label"),
+    Case("metrics-retrieval-k-zero", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, ks=(0, 1)),
+         ValueError, r"ks must be a positive integer"),
+    Case("metrics-retrieval-recall-points-one", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, recall_points=1),
+         ValueError, r'recall_points must be "relevant" or an integer >= 2'),
+    Case("metrics-retrieval-recall-points-word", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, recall_points="all"),
+         ValueError, r"recall_points must be one of \['relevant'\]"),
+    Case("metrics-retrieval-ties-unknown", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, ties="first"),
+         ValueError, r"ties must be one of \['relevant_last', 'relevant_first'\]"),
+    Case("metrics-retrieval-unannotated-unknown", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, unannotated="keep"),
+         ValueError, r"unannotated must be one of \['drop', 'candidates'\]"),
+    Case("metrics-retrieval-top-percent-zero", lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, top_percent=0),
+         ValueError, r"top_percent must be a percentage in \(0, 100\)"),
+    Case("metrics-retrieval-zero-profile",
+         lambda c: mapeval.retrieval_metrics(np.vstack([_TREATS[:2], np.zeros((1, 3)), _TREATS[3:]]), _MOA),
+         ValueError, r"all-zero profiles: row\(s\) \[2\]"),
+    Case("metrics-retrieval-exclude-same-length",
+         lambda c: mapeval.retrieval_metrics(_TREATS, _MOA, exclude_same=["x"] * 5),
+         ValueError, r"exclude_same has 5 entries but there are 6 profiles"),
+    Case("metrics-retrieval-summary-wrong-table", lambda c: mapeval.summarize_retrieval(pd.DataFrame({"a": [1]})),
+         ValueError, r"per_query must be the table of retrieval_metrics"),
+    # --- the cell-count baseline -------------------------------------------------------------
+    Case("metrics-cellcount-plate-without-controls",
+         lambda c: _cell_counts(controls=[True, True, True, False, False, False, False]),
+         ValueError, r"plates \['p2'\] have fewer than 2 control well\(s\)"),
+    Case("metrics-cellcount-constant-controls", lambda c: _cell_counts(values=(2, 2, 2, 5, 10, 14, 16)),
+         ValueError, r"plates \['p1'\]: the control wells all have the same value \(SD 0\)"),
+    Case("metrics-cellcount-controls-not-boolean", lambda c: _cell_counts(controls=[1, 1, 1, 0, 1, 1, 0]),
+         ValueError, r"controls must be a boolean vector of 7 entries"),
+    Case("metrics-cellcount-values-nan", lambda c: _cell_counts(values=(1, 2, 3, np.nan, 10, 14, 16)),
+         ValueError, r"values must be finite: NaN or infinite at row\(s\) \[3\]"),
+    Case("metrics-cellcount-all-controls", lambda c: _cell_counts(controls=[True] * 7),
+         ValueError, r"every well is a control: no perturbation to score"),
+]
+CASES += METRICS_CASES

@@ -14,6 +14,8 @@ from scipy.stats import combine_pvalues
 import mapeval
 import mapreprod.preprocess
 from mapreprod.datasets import cellhealth as ch
+from mapreprod.datasets.cellhealth import figures as chfig
+from mapreprod.settings import MapSettings
 
 warnings.filterwarnings("ignore", message=".*copy_on_write.*")
 
@@ -136,7 +138,7 @@ def test_plate_well_combines_the_three_plate_pairs_with_stouffer():
     df = three_plates({"AKT1-1": 2, "MYC-1": 2, "Chr2-1": 4, "EMPTY": 1}, "ES2")
     feats = ch.cp_features(df)
     df.loc[df[ch.PERT] == "AKT1-1", feats] += 2.0 + rng.normal(size=(6, len(feats)))
-    out = ch.plate_well_position(df, "mad_robustize", null_size=200, seed=3)
+    out = ch.plate_well_position(df, "mad_robustize", MapSettings(null_size=200, seed=3))
     assert len(out) == 2 * 3  # guides x modes (only ES2 has wells)
     es2 = out.loc[(out["Cell type"] == "ES2") & (out["mode"] == "different plate, different well")]
     # oracle: the three per-pair mAP calls, averaged and Stouffer-combined by hand
@@ -163,7 +165,7 @@ def three_cell_lines():
 
 
 def test_plate_well_has_one_row_per_guide_mode_and_cell_line(three_cell_lines):
-    out = ch.plate_well_position(three_cell_lines, "standardize", null_size=50)
+    out = ch.plate_well_position(three_cell_lines, "standardize", MapSettings(null_size=50))
     assert len(out) == 2 * 3 * 3
     assert set(out["Preprocessing"]) == {"Standardize"}
     assert list(out.columns) == [ch.PERT, "mode", "Preprocessing", "Cell type", "mAP", "p_value",
@@ -171,8 +173,9 @@ def test_plate_well_has_one_row_per_guide_mode_and_cell_line(three_cell_lines):
 
 
 def test_plate_well_bh_option_corrects_the_stouffer_p_within_cell_line_and_mode(three_cell_lines):
-    raw = ch.plate_well_position(three_cell_lines, "standardize", null_size=50, seed=1)
-    bh = ch.plate_well_position(three_cell_lines, "standardize", null_size=50, seed=1, bh=True)
+    settings = MapSettings(null_size=50, seed=1)
+    raw = ch.plate_well_position(three_cell_lines, "standardize", settings)
+    bh = ch.plate_well_position(three_cell_lines, "standardize", settings, bh=True)
     assert (raw["mAP"] == bh["mAP"]).all()
     for _, rows in raw.groupby(["Cell type", "mode"]):
         # statsmodels' fdr_bh is the independent oracle of the caption's BH
@@ -185,7 +188,7 @@ def test_plate_well_bh_option_corrects_the_stouffer_p_within_cell_line_and_mode(
 
 def test_activity_ap_pvalues_are_bh_corrected_within_the_call(three_cell_lines):
     subset = ch.replicate_subset(three_cell_lines, "HCC44")
-    m, a = ch.phenotypic_activity(subset, null_size=100, seed=0)
+    m, a = ch.phenotypic_activity(subset, MapSettings(null_size=100, seed=0))
     assert len(m) == 2 and len(a) == 12  # 2 guides x 6 replicates; controls have no AP
     raw = mapeval.ap_p_values(a.rename(columns={"AP": "average_precision"}), 100, seed=0)
     assert np.allclose(a["p_value"], mapeval.benjamini_hochberg(raw))
@@ -262,7 +265,7 @@ def test_fig3c_takes_positions_0_to_13_and_18_of_guides_active_in_two_lines():
     rows = [(n, c, True) for n in names for c in ("A549", "ES2")]
     rows += [("Z-only-one", "A549", True), ("Y-never", "ES2", False)]
     act = pd.DataFrame(rows, columns=[ch.PERT, "Cell type", "p < 0.05"])
-    assert ch.fig3c_guides(act) == names[:14] + [names[18]]
+    assert chfig.fig3c_guides(act) == names[:14] + [names[18]]
 
 
 def test_reproduction_table_covers_every_cell_health_row_of_spec_10():
@@ -303,28 +306,44 @@ def test_reproduction_table_covers_every_cell_health_row_of_spec_10():
 
 
 def test_s6a_labels_each_control_type_with_its_own_mean_map_and_retrieval():
-    from mapreprod.plotting.cellhealth import plot_control_comparison
-
     rows = []
     for label, m, sig in (("cutting_control", 0.8, True), ("perturbation_control", 0.2, False)):
         for c in ch.CELL_LINES:
             rows.append(("A-1", c, m, sig, 3.0 if sig else 0.5, label))
     t = pd.DataFrame(rows, columns=[ch.PERT, "Cell type", "mAP", "p < 0.05",
                                     "-log10(mAP p-value)", "control_barcodes"])
-    fig = plot_control_comparison(t)
+    fig = chfig.plot_control_comparison(t)
     texts = [x.get_text() for x in fig.axes[0].texts]
     assert any("Cutting" in x and "0.80" in x and "100%" in x for x in texts)
     assert any("EMPTY" in x and "0.20" in x and "0%" in x for x in texts)
 
 
 def test_fig3c_table_holds_only_the_selected_guides():
-    from mapreprod.plotting.cellhealth import build_figure
-
     names = [f"G{i:02d}-1" for i in range(20)]
     act = pd.DataFrame([(n, c, True) for n in names for c in ("A549", "ES2")],
                        columns=[ch.PERT, "Cell type", "p < 0.05"])
     ap = pd.DataFrame([(n, "ES2", 0.9, True, 3.0) for n in names for _ in range(6)],
                       columns=[ch.PERT, "Cell type", "AP", "p < 0.05", "-log10(AP p-value)"])
-    fig, table = build_figure("fig3c", {"activity_map": act, "activity_ap": ap})
+    table, fig = chfig.FIGURES["fig3c"]({"activity_map": act, "activity_ap": ap}, {"seed": 0})
     assert sorted(table[ch.PERT].unique()) == names[:14] + [names[18]]
     assert len(fig.axes) >= 15
+
+
+def test_activity_scores_with_the_similarity_threshold_null_and_seed_of_the_settings(three_cell_lines):
+    # oracle: the engine called by hand with the Fig 3B pairing (docs/methods.md §3.5)
+    subset = ch.replicate_subset(three_cell_lines, "ES2")
+    settings = MapSettings(similarity="euclidean", null_size=80, seed=4, threshold=0.3)
+    m, a = ch.phenotypic_activity(subset, settings)
+    meta = subset[[c for c in subset.columns if c.startswith("Metadata_")]]
+    ap = mapeval.average_precision(meta, subset[ch.cp_features(subset)].to_numpy(),
+                                   [ch.PERT, ch.CONTROL_INDEX], [], [],
+                                   [ch.PERT, ch.CONTROL_INDEX, ch.IS_CONTROL],
+                                   similarity="euclidean")
+    want = mapeval.mean_average_precision(ap, ch.PERT, 80, threshold=0.3, seed=4)
+    np.testing.assert_array_equal(m["mAP"], want["mean_average_precision"])
+    np.testing.assert_array_equal(m["p_value"], want["p_value"])
+    assert (m["p < 0.05"] == want["below_corrected_p"]).all()  # the settings' threshold, 0.3
+    scored = ap.loc[ap["average_precision"].notna()].reset_index(drop=True)
+    raw = mapeval.ap_p_values(scored, 80, seed=4)
+    np.testing.assert_array_equal(a["p_value"], mapeval.benjamini_hochberg(raw))
+    assert (a["p < 0.05"] == (a["p_value"] < 0.3)).all()

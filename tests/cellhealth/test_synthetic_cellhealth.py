@@ -10,8 +10,11 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from mapreprod import registry
 from mapreprod.datasets import cellhealth as ch
 from mapreprod.datasets.cellhealth import standin as syn
+from mapreprod.settings import MapSettings
+from mapreprod.standin import REGULAR_FEATURES
 
 warnings.filterwarnings("ignore", message=".*copy_on_write.*")
 NEG_LOG_05 = -np.log10(0.05)
@@ -30,7 +33,7 @@ def profiles(data) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def activity(profiles):
-    return ch.activity_by_cell_line(profiles, "cutting", null_size=1000, seed=0)
+    return ch.activity_by_cell_line(profiles, "cutting", MapSettings(null_size=1000, seed=0))
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -38,7 +41,7 @@ def activity(profiles):
 
 def test_feature_names_are_real_cell_health_features(shared_data):
     real = set(pd.read_parquet(shared_data / "cellhealth/SQ00014613_two_cells_all_features.parquet").columns)
-    names = syn.feature_names(len(syn.REGULAR_FEATURES) + len(syn.SPECIAL_FEATURES))
+    names = syn.feature_names(len(REGULAR_FEATURES) + len(syn.SPECIAL_FEATURES))
     assert len(set(names)) == len(names)
     assert set(names) <= real
 
@@ -134,7 +137,7 @@ def test_activity_retrieves_the_planted_active_guides(activity, data):
 
 
 def test_same_well_replicates_are_inflated_by_the_planted_well_effect(profiles):
-    out = ch.plate_well_position(profiles, "mad_robustize", null_size=500, seed=0)
+    out = ch.plate_well_position(profiles, "mad_robustize", MapSettings(null_size=500, seed=0))
     rate = out.groupby("mode")["p < 0.05"].mean()
     assert rate["different plate, same well"] > rate["different plate, different well"]
 
@@ -142,7 +145,7 @@ def test_same_well_replicates_are_inflated_by_the_planted_well_effect(profiles):
 def test_consistency_retrieves_genes_whose_guides_share_an_effect(profiles, activity, data):
     consensus = ch.consistency_profiles(profiles)
     assert len(consensus) == 3 * (60 + len(syn.CUTTING_CONTROLS))
-    m, a = ch.phenotypic_consistency(consensus, activity[0], null_size=1000, seed=0)
+    m, a = ch.phenotypic_consistency(consensus, activity[0], MapSettings(null_size=1000, seed=0))
     truth = data.truth.drop_duplicates([ch.GENE, "Cell type"])
     merged = m.merge(truth, on=[ch.GENE, "Cell type"])
     assert merged.loc[merged["consistent"], "p < 0.05"].mean() >= 0.9
@@ -152,7 +155,8 @@ def test_consistency_retrieves_genes_whose_guides_share_an_effect(profiles, acti
 
 def test_channel_exclusive_analysis_finds_the_mito_only_signal(profiles, data):
     groups = ch.channel_groups(ch.cp_features(profiles))
-    out = ch.feature_group_analysis(profiles, {"Mito": groups["Mito"]}, null_size=1000, seed=0)
+    out = ch.feature_group_analysis(profiles, {"Mito": groups["Mito"]},
+                                     MapSettings(null_size=1000, seed=0))
     merged = out.merge(data.truth, on=[ch.PERT, "Cell type"])
     mito = merged.loc[merged["mito_only"]]
     assert len(mito) > 0
@@ -182,7 +186,7 @@ def test_synthetic_cellhealth_workflow_runs(tmp_path):
         "cellhealth:\n  synthetic: true\n"
         "  synthetic_data: {seed: 0, n_guides: 40, n_features: 60, null_size: 300}\n"
     )
-    figures = ["fig3a", "fig3b", "fig3c", "fig3d", "fig3e", "fig3f", "figS6a", "figS6b", "figS6c"]
+    figures = registry.figure_ids("cellhealth")
     targets = ["results/cellhealth/reproduction.csv"] + [
         f"results/{kind}/{fid}.{ext}" for fid in figures
         for kind, ext in (("figures", "png"), ("figures", "pdf"), ("tables", "csv"))]

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mapreprod import registry
 from mapreprod.datasets import cpg0004 as lincs
 from mapreprod.datasets.cpg0004 import standin as synth
+from mapreprod.settings import MapSettings
 
 DRUGS = "cpg0004/repurposing_drugs_20200324.txt"
 SAMPLES = "cpg0004/repurposing_samples_20200324.txt"
@@ -25,7 +27,7 @@ CLEAR = synth.SyntheticDesign(
     consistent_targets=3, inconsistent_targets=4, compounds_per_target=3,
     active_fraction=0.4, effect=1.2, effect_spread=0.0, shared_weight=0.6,
 )
-FAST = {"null_size": 2000, "seed": 0}
+FAST = MapSettings(null_size=2000, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def planted():
 @pytest.fixture(scope="module")
 def activity(planted):
     profiles = planted[0]
-    return lincs.phenotypic_activity(profiles, **FAST)
+    return lincs.phenotypic_activity(profiles, FAST)
 
 
 # --- labels ----------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ def test_activity_finds_the_planted_active_compounds(planted, activity):
 
 def test_consistency_finds_the_planted_shared_targets(planted):
     _, consensus, truth, labels = planted
-    ap, scores = lincs.phenotypic_consistency(consensus, labels, **FAST)
+    ap, scores = lincs.phenotypic_consistency(consensus, labels, FAST)
     roles = truth.dropna(subset=["planted_target"]).groupby("planted_target")["role"].first()
     assert set(scores["Metadata_target"]) == set(roles.index)  # only shared targets score
     called = set(scores.loc[scores["below_corrected_p"], "Metadata_target"])
@@ -231,7 +233,7 @@ def test_activity_filter_removes_inactive_compounds(planted, activity):
     assert every["Metadata_broad_sample"].isin(inactive).any()  # without the filter: present
     assert not kept["Metadata_broad_sample"].isin(inactive).any()
     assert set(kept["Metadata_broad_sample"]) <= set(lincs.truncate_broad_id(pd.Series(active)))
-    ap, scores = lincs.phenotypic_consistency(consensus, labels, active=active, **FAST)
+    ap, scores = lincs.phenotypic_consistency(consensus, labels, FAST, active=active)
     assert not ap["Metadata_broad_sample"].isin(inactive).any()
     roles = truth.dropna(subset=["planted_target"]).groupby("planted_target")["role"].first()
     called = set(scores.loc[scores["below_corrected_p"], "Metadata_target"])
@@ -240,7 +242,7 @@ def test_activity_filter_removes_inactive_compounds(planted, activity):
 
 def test_reproduction_table_lists_the_papers_numbers(activity, planted):
     _, consensus, _, labels = planted
-    _, cons = lincs.phenotypic_consistency(consensus, labels, **FAST)
+    _, cons = lincs.phenotypic_consistency(consensus, labels, FAST)
     table = lincs.reproduction_table(activity[1], cons, synthetic=True, activity_filter=False)
     assert list(table.columns) == ["figure", "quantity", "paper", "ours", "note"]
     assert table["paper"].tolist() == ["34%", "32%", "1327"]
@@ -248,6 +250,27 @@ def test_reproduction_table_lists_the_papers_numbers(activity, planted):
     called = activity[1]["below_corrected_p"].mean()
     assert table["ours"].iloc[0] == f"{100 * called:.1f}%"
     assert table["note"].str.contains("SYNTHETIC").all()
+
+
+def test_figure_tables_are_the_map_tables_in_the_authors_plot_columns(activity, planted):
+    from mapreprod.datasets.cpg0004 import figures
+
+    _, scores = activity
+    table, fig = figures.draw_figS7a({"map": scores}, {})
+    assert table["Metadata_broad_sample"].tolist() == sorted(scores["Metadata_broad_sample"])
+    by_id = scores.set_index("Metadata_broad_sample").loc[table["Metadata_broad_sample"]]
+    np.testing.assert_array_equal(table["mAP"], by_id["mean_average_precision"])
+    np.testing.assert_array_equal(table["p < 0.05"], by_id["below_corrected_p"])
+    # -log10 of the corrected p, floored at machine epsilon (p = 0 cannot occur)
+    floor = np.finfo(np.float64).eps
+    np.testing.assert_allclose(
+        table["-log10(mAP p-value)"], -np.log10(np.maximum(by_id["corrected_p_value"], floor))
+    )
+    assert fig.axes
+    _, consensus, _, labels = planted
+    _, cons = lincs.phenotypic_consistency(consensus, labels, FAST)
+    table, _ = figures.draw_figS7c({"map": cons}, {})
+    assert table["Metadata_target"].tolist() == sorted(cons["Metadata_target"])
 
 
 def test_bad_design_names_the_key():
@@ -274,7 +297,7 @@ def test_synthetic_cpg0004_workflow_runs(tmp_path, shared_data):
     )
     targets = [
         "results/cpg0004/reproduction.csv",
-        *[f"results/{kind}/{fid}.{ext}" for fid in ("figS7a", "figS7c")
+        *[f"results/{kind}/{fid}.{ext}" for fid in registry.figure_ids("cpg0004")
           for kind, ext in (("figures", "png"), ("figures", "pdf"), ("tables", "csv"))],
     ]
     res = snakemake(work, *targets, "--cores", "2", "--configfile", "small.yaml", timeout=300)
@@ -293,8 +316,9 @@ def test_hierarchical_fdr_option_equals_copairs_two_stage_correction(planted, tm
     copairs_map = pytest.importorskip("copairs.map")
     monkeypatch.setenv("HOME", str(tmp_path))  # copairs caches nulls under ~/.copairs
     profiles = planted[0]
-    ap, ours = lincs.phenotypic_activity(profiles, null_size=200, seed=3, fdr="hierarchical",
-                                         null_sampler="copairs")
+    ap, ours = lincs.phenotypic_activity(
+        profiles, MapSettings(null_size=200, seed=3, null_sampler="copairs"), fdr="hierarchical"
+    )
     assert set(ours["Metadata_dose_recode"]) == {6}
     # oracle: copairs' own AP and hierarchical mAP on the same selection and pairing
     from mapreprod.common import split_profiles as split
@@ -317,4 +341,4 @@ def test_hierarchical_fdr_option_equals_copairs_two_stage_correction(planted, tm
     np.testing.assert_array_equal(got["corrected_p_value"], expected["corrected_p_value"])
     np.testing.assert_array_equal(got["below_corrected_p"], expected["below_corrected_p"])
     with pytest.raises(ValueError, match="cpg0004.fdr"):
-        lincs.phenotypic_activity(profiles, null_size=10, fdr="holm")
+        lincs.phenotypic_activity(profiles, MapSettings(null_size=10), fdr="holm")

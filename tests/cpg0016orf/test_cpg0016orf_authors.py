@@ -18,6 +18,9 @@ import orf_authors_oracle as authors
 
 NULL = {"null_size": 3000, "seed": 12527}
 FDR = 0.1
+# ours: the authors' settings with a smaller null and copairs' sampler (bit-for-bit p-values)
+OURS_ACTIVITY = activity.AUTHORS_SETTINGS.replace(null_size=3000, null_sampler="copairs")
+OURS_CONSISTENCY = consistency.AUTHORS_SETTINGS.replace(null_size=3000, null_sampler="copairs")
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +36,14 @@ def runs(tmp_path_factory):
         their_cons, fdr=0.05, cache_dir=tmp_path_factory.mktemp("copairs_cache2"), **NULL
     )
     profiles, wells, _ = read_and_filter(folder)
-    our_ap, our_map = activity.phenotypic_activity(wells, fdr=FDR, null_sampler="copairs", **NULL)
+    our_ap, our_map = activity.phenotypic_activity(wells, OURS_ACTIVITY)
     orf_metadata = inputs.read_orf_metadata(folder / standin.FILES["orf_metadata"])
     sel = consistency.select_active_wells(
         profiles, consistency.active_perturbations(our_map),
         consistency.complex_annotations(orf_metadata),
     )
     our_cons = consistency.consensus(sel)
-    our_cap, our_cmap = consistency.phenotypic_consistency(our_cons, null_sampler="copairs", **NULL)
+    our_cap, our_cmap = consistency.phenotypic_consistency(our_cons, OURS_CONSISTENCY)
     return {
         "theirs": (their_ap, their_map, their_cons, their_cap, their_cmap),
         "ours": (our_ap, our_map, our_cons, our_cap, our_cmap),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mapreprod.datasets.cpg0016orf import consistency, inputs, preprocess
+from mapreprod.settings import MapSettings
 
 PROFILE = list(inputs.PROFILE_METADATA)
 
@@ -118,7 +119,7 @@ def test_multilabel_ap_matches_the_formula():
     meta = pd.DataFrame({"Metadata_NCBI_Gene_ID": [str(i) for i in range(len(labels))],
                          consistency.COMPLEX_LIST: labels})
     cons = inputs.Profiles(meta, feats, [f"X_{i}" for i in range(5)])
-    ap, scores = consistency.phenotypic_consistency(cons, null_size=1000)
+    ap, scores = consistency.phenotypic_consistency(cons, MapSettings(null_size=1000, seed=12527))
     expected = _brute_force_multilabel(labels, feats)
     got = {(int(g), t): (a, k, n) for g, t, a, k, n in ap[[
         "Metadata_NCBI_Gene_ID", consistency.COMPLEX_LIST, "average_precision", "n_pos_pairs",

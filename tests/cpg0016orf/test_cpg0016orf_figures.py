@@ -51,6 +51,21 @@ def test_figure_draws_one_hue_level_with_the_percent_retrieved(tmp_path):
     ax.figure.savefig(tmp_path / "s7b.png")
 
 
+def _titles(fig) -> str:
+    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]  # the title sits on the KDE inset
+    return " ".join(a.get_title() for a in axes)
+
+
+def test_draw_functions_title_the_bh_level_and_return_the_figure_table():
+    table, fig = figures.draw_figS7b({"map": ACTIVITY}, {"q": 0.1})
+    pd.testing.assert_frame_equal(table, figures.figure_table(ACTIVITY, "Metadata_JCP2022", 0.1))
+    assert "retrieved: BH q < 0.1" in _titles(fig)
+    table, fig = figures.draw_figS7d({"map": CONSISTENCY}, {"q": 0.05})
+    assert table["Metadata_corum_complex_list"].tolist() == ["C1", "C2"]
+    assert (table["q_threshold"] == 0.05).all()
+    assert "retrieved: BH q < 0.05" in _titles(fig)
+
+
 def test_reproduction_reports_both_fdr_readings_next_to_the_paper():
     table = reproduction.reproduction_table(
         ACTIVITY, CONSISTENCY, STEPS, consistency_fdr=0.05, synthetic=True

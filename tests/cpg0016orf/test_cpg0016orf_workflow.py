@@ -34,7 +34,7 @@ def test_synthetic_pipeline_draws_every_figure(tmp_path):
     configfile = tmp_path / "orf.yaml"
     configfile.write_text(yaml.safe_dump(config))
     ids = registry.figure_ids("cpg0016orf")
-    assert ids == ["figS7b", "figS7d"]
+    assert ids  # every registered figure of the dataset is drawn
     targets = [f"results/{kind}/{fid}.{ext}" for fid in ids
                for kind, ext in (("figures", "png"), ("figures", "pdf"), ("tables", "csv"))]
     targets.append("results/cpg0016orf/reproduction.csv")
@@ -51,3 +51,5 @@ def test_synthetic_pipeline_draws_every_figure(tmp_path):
         assert (work / "resources/cpg0016orf/plate.csv.gz").is_file()  # fetched from the mirror
     s7b = pd.read_csv(work / "results/tables/figS7b.csv")
     assert (s7b["q_threshold"] == 0.1).all() and s7b["p < 0.05"].any()
+    s7d = pd.read_csv(work / "results/tables/figS7d.csv")
+    assert (s7d["q_threshold"] == 0.05).all()  # each figure says the BH level it was called at

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from cpjump1_cases import bh, brute_ap, compound_plates, orf_plates
 from mapreprod.datasets.cpjump1 import activity, preprocess
+from mapreprod.settings import MapSettings
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def _brute_detection(df, variant):
 @pytest.mark.parametrize("variant", ["all", "same_well", "different_well"])
 def test_detection_ap_matches_brute_force(orf_condition, compound_condition, variant):
     for df in (compound_condition, orf_condition):
-        ap, _ = activity.replicate_retrieval(df, variant=variant, null_size=200)
+        ap, _ = activity.replicate_retrieval(df, MapSettings(null_size=200), variant=variant)
         expected = _brute_detection(df, variant)
         got = {
             (r.Metadata_Plate, r.Metadata_Well): r for r in ap.itertuples(index=False)
@@ -62,9 +63,11 @@ def test_detection_ap_matches_brute_force(orf_condition, compound_condition, var
 
 
 def test_variants_split_the_orf_replicates_by_well(orf_condition):
-    ap_all, _ = activity.replicate_retrieval(orf_condition, null_size=100)
-    ap_same, _ = activity.replicate_retrieval(orf_condition, variant="same_well", null_size=100)
-    ap_diff, _ = activity.replicate_retrieval(orf_condition, variant="different_well", null_size=100)
+    ap_all, _ = activity.replicate_retrieval(orf_condition, MapSettings(null_size=100))
+    ap_same, _ = activity.replicate_retrieval(orf_condition, MapSettings(null_size=100), variant="same_well")
+    ap_diff, _ = activity.replicate_retrieval(
+        orf_condition, MapSettings(null_size=100), variant="different_well"
+    )
     # 2 plates x 2 in-plate copies: 3 replicates, 1 in the same well (other plate), 2 elsewhere
     assert set(ap_all["n_pos_pairs"]) == {3}
     assert set(ap_same["n_pos_pairs"]) == {1}
@@ -74,7 +77,9 @@ def test_variants_split_the_orf_replicates_by_well(orf_condition):
 def test_ap_pvalues_use_strict_greater_on_copairs_nulls(compound_condition, tmp_path):
     from copairs.compute import get_null_dists
 
-    ap, _ = activity.replicate_retrieval(compound_condition, null_size=500, seed=3, null_sampler="copairs")
+    ap, _ = activity.replicate_retrieval(
+        compound_condition, MapSettings(null_size=500, seed=3, null_sampler="copairs")
+    )
     confs = ap[["n_pos_pairs", "n_total_pairs"]].to_numpy()
     uniq, rev = np.unique(confs, axis=0, return_inverse=True)
     nulls = get_null_dists(uniq, 500, seed=3, cache_dir=tmp_path, progress_bar=False)
@@ -85,7 +90,7 @@ def test_ap_pvalues_use_strict_greater_on_copairs_nulls(compound_condition, tmp_
 def test_strict_greater_on_a_hand_made_null():
     # k = 1 of N = 2: the null AP is 1 or 0.5; an AP of 1 is never exceeded -> p = 1/(n+1)
     ap = pd.DataFrame({"average_precision": [1.0, 0.5], "n_pos_pairs": [1, 1], "n_total_pairs": [2, 2]})
-    p = activity.ap_p_values(ap, null_size=1000, seed=0)
+    p = activity.ap_p_values(ap, MapSettings(null_size=1000, seed=0))
     assert p[0] == pytest.approx(1 / 1001)
     assert 0.4 < p[1] < 0.6  # about half the null draws (AP 1) exceed 0.5
 
@@ -156,7 +161,9 @@ def test_notebook_pipeline_reimplemented_with_copairs_matches(compound_condition
     ]
     want = _class_oracle(ref, "Metadata_broad_sample", "notebook")
 
-    ap, got = activity.replicate_retrieval(df, null_size=400, seed=0, null_sampler="copairs")
+    ap, got = activity.replicate_retrieval(
+        df, MapSettings(null_size=400, seed=0, null_sampler="copairs")
+    )
     merged = ap.merge(ref, on=["Metadata_Plate", "Metadata_Well"], suffixes=("", "_ref"))
     assert len(merged) == len(ref) == len(ap)
     np.testing.assert_allclose(merged["average_precision"], merged["average_precision_ref"], atol=1e-6)
@@ -174,4 +181,4 @@ def test_fraction_retrieved_is_the_share_of_classes_below_q():
 
 def test_unknown_variant_is_refused(compound_condition):
     with pytest.raises(ValueError, match="variant"):
-        activity.replicate_retrieval(compound_condition, variant="neighbour", null_size=10)
+        activity.replicate_retrieval(compound_condition, MapSettings(null_size=10), variant="neighbour")

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from cpjump1_cases import brute_ap, plate_frame
 from mapreprod.datasets.cpjump1 import consistency, preprocess
+from mapreprod.settings import MapSettings
 
 DIM = 6
 
@@ -53,7 +54,9 @@ def test_sister_compounds_multilabel_abs_cosine_matches_brute_force():
     retrieved = set(comps) - {"c7"}
     ann = pd.DataFrame({"Metadata_broad_sample": comps,
                         "Metadata_target_list": [targets[c] for c in comps]})
-    ap, classes = consistency.sister_compound_matching(df, _classes(comps, retrieved), ann, null_size=200)
+    ap, classes = consistency.sister_compound_matching(
+        df, _classes(comps, retrieved), ann, MapSettings(null_size=200)
+    )
     med = _medians(df)
     labels = {c: set(targets[c].split("|")) for c in retrieved}
     expected = {}
@@ -80,7 +83,7 @@ def test_sister_guides_cosine_drop_genes_with_one_retrieved_guide():
     shared = {s: direction[g] for s, g in zip(guides, genes, strict=True)}
     df = _condition(guides, "crispr", genes=genes, shared=shared)
     retrieved = {"g1a", "g1b", "g2a", "g2b", "g3a", "g4a"}  # G3 keeps one guide
-    ap, classes = consistency.sister_guide_matching(df, _classes(guides, retrieved), null_size=200)
+    ap, classes = consistency.sister_guide_matching(df, _classes(guides, retrieved), MapSettings(null_size=200))
     med = _medians(df)
     kept = ["g1a", "g1b", "g2a", "g2b"]
     gene_of = dict(zip(guides, genes, strict=True))
@@ -93,7 +96,12 @@ def test_sister_guides_cosine_drop_genes_with_one_retrieved_guide():
     assert sorted(classes["Metadata_matching_target"]) == ["G1", "G2"]
 
 
-def test_compound_gene_pairs_across_modalities_match_brute_force():
+@pytest.mark.parametrize("negatives", ["notebook", "copairs_0_5_5"])
+def test_compound_gene_pairs_across_modalities_match_brute_force(negatives):
+    """notebook (default): every compound-reagent pair is a negative, so a reagent of a
+    compound's target is in its rank list twice, as positive (ranked first on the tie) and as
+    negative (copairs @880f22a on the notebooks' input, docs/methods.md §12.6); copairs_0_5_5: a
+    negative shares no gene."""
     rng = np.random.default_rng(3)
     comps = ["c0", "c1", "c2", "c3", "c4"]
     targets = {"c0": "A|X", "c1": "B", "c2": "A|B", "c3": "Y", "c4": "C"}
@@ -106,7 +114,8 @@ def test_compound_gene_pairs_across_modalities_match_brute_force():
     comp_hit = {"c0", "c1", "c2", "c3"}  # c4 (target C) is not retrieved
     orf_hit = {"oA", "oB", "oC"}         # oD not retrieved
     ap, classes = consistency.compound_gene_matching(
-        cdf, _classes(comps, comp_hit), gdf, _classes(orfs, orf_hit), ann, null_size=200
+        cdf, _classes(comps, comp_hit), gdf, _classes(orfs, orf_hit), ann, MapSettings(null_size=200),
+        multilabel_negatives=negatives,
     )
     cm, om = _medians(cdf), _medians(gdf)
     gene_of = dict(zip(orfs, ogenes, strict=True))
@@ -118,12 +127,12 @@ def test_compound_gene_pairs_across_modalities_match_brute_force():
     for c, labs in clabels.items():
         for t in labs:
             pos = [om[o] for o in orf_hit if gene_of[o] == t]
-            neg = [om[o] for o in orf_hit if gene_of[o] not in labs]
+            neg = [om[o] for o in orf_hit if negatives == "notebook" or gene_of[o] not in labs]
             expected[(c, t)] = brute_ap(cm[c], pos, neg, absolute=True)
     for o in orf_hit:
         g = gene_of[o]
         pos = [cm[c] for c, labs in clabels.items() if g in labs]
-        neg = [cm[c] for c, labs in clabels.items() if g not in labs]
+        neg = [cm[c] for c, labs in clabels.items() if negatives == "notebook" or g not in labs]
         if pos:
             expected[(o, g)] = brute_ap(om[o], pos, neg, absolute=True)
     got = {(r.Metadata_broad_sample, r.Metadata_matching_target): r.average_precision
@@ -132,13 +141,35 @@ def test_compound_gene_pairs_across_modalities_match_brute_force():
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, abs=1e-6), key
     assert sorted(classes["Metadata_matching_target"]) == ["A", "B"]
+    n_total = {(r.Metadata_broad_sample, r.Metadata_matching_target): r.n_total_pairs
+               for r in ap.itertuples(index=False)}
+    if negatives == "notebook":  # every retrieved reagent of the other side, plus the positives
+        assert n_total[("c1", "B")] == 1 + len(orf_hit)
+        assert n_total[("oA", "A")] == 2 + len(clabels)
+    else:
+        assert n_total[("c1", "B")] == 1 + 2  # oB, then oA and oC (share no gene with c1)
+        assert n_total[("oA", "A")] == 2 + 1  # c0, c2, then c1 (B only)
+
+
+def test_compound_gene_negatives_key_is_checked():
+    comps, orfs = ["c0", "c1"], ["oA", "oB"]
+    cdf = _condition(comps, "compound")
+    gdf = _condition(orfs, "orf", genes=["A", "B"], seed=1)
+    ann = pd.DataFrame({"Metadata_broad_sample": comps, "Metadata_target_list": ["A", "B"]})
+    with pytest.raises(ValueError, match=r"cpjump1.multilabel_negatives.*\['notebook', 'copairs_0_5_5'\], got 'exploded'"):
+        consistency.compound_gene_matching(
+            cdf, _classes(comps, set(comps)), gdf, _classes(orfs, set(orfs)), ann,
+            MapSettings(null_size=10), multilabel_negatives="exploded",
+        )
 
 
 def test_no_retrieved_partner_gives_empty_tables():
     comps = ["c0", "c1"]
     df = _condition(comps, "compound")
     ann = pd.DataFrame({"Metadata_broad_sample": comps, "Metadata_target_list": ["A", "B"]})
-    ap, classes = consistency.sister_compound_matching(df, _classes(comps, set(comps)), ann, null_size=10)
+    ap, classes = consistency.sister_compound_matching(
+        df, _classes(comps, set(comps)), ann, MapSettings(null_size=10)
+    )
     assert ap.empty and classes.empty
     assert "above_q_threshold" in classes.columns
 
@@ -163,7 +194,9 @@ def test_anti_correlated_sister_compounds_match_under_absolute_cosine():
             rows.append(plate_frame(f"P{p}", [f"A{i:02d}"], [c], [np.nan], (profile[c] + 0.01 * (p + 1) * base[3])[None, :]))
     df = preprocess.concat_plates(rows)
     ann = pd.DataFrame({"Metadata_broad_sample": comps, "Metadata_target_list": ["A", "A", "B", "B"]})
-    ap, _ = consistency.sister_compound_matching(df, _classes(comps, set(comps)), ann, null_size=50)
+    ap, _ = consistency.sister_compound_matching(
+        df, _classes(comps, set(comps)), ann, MapSettings(null_size=50)
+    )
     got = ap.set_index("Metadata_broad_sample")["average_precision"]
     assert got["c0"] == pytest.approx(1.0) and got["c1"] == pytest.approx(1.0)
     # plain cosine would rank the anti-correlated sister last: AP 1/3

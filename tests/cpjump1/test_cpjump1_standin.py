@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from mapreprod.datasets.cpjump1 import activity, inputs, preprocess, standin
 from mapreprod.datasets.cpjump1.feature_names import FEATURE_NAMES
+from mapreprod.settings import MapSettings
 
 SMALL = standin.SyntheticDesign()
 
@@ -75,7 +76,7 @@ def test_planted_signal_differs_by_modality(generated):
     for cond in ("compound_A549_short", "crispr_A549_short", "orf_A549_short"):
         plates = inputs.condition_plates(experiment, cond)
         df = preprocess.condition_profiles([profiles[p] for p in plates], cond.split("_")[0])
-        _, classes = activity.replicate_retrieval(df, null_size=2000)
+        _, classes = activity.replicate_retrieval(df, MapSettings(null_size=2000))
         fr[cond] = activity.fraction_retrieved(classes)
         if cond.startswith("compound"):
             hit = classes.merge(truth[truth["condition"] == cond], left_on="Metadata_broad_sample",
@@ -84,10 +85,12 @@ def test_planted_signal_differs_by_modality(generated):
             assert hit.loc[hit["active"], "above_q_threshold"].mean() > 0.8
             assert hit.loc[~hit["active"], "above_q_threshold"].mean() < 0.5
         if cond.startswith("orf"):
-            _, same = activity.replicate_retrieval(df, variant="same_well", null_size=2000)
-            _, diff = activity.replicate_retrieval(df, variant="different_well", null_size=2000)
+            _, same = activity.replicate_retrieval(df, MapSettings(null_size=2000), variant="same_well")
+            _, diff = activity.replicate_retrieval(
+                df, MapSettings(null_size=2000), variant="different_well"
+            )
             # plate-layout confound: same-well replicates are the easiest, other wells the hardest
-            ap_all, _ = activity.replicate_retrieval(df, null_size=10)
+            ap_all, _ = activity.replicate_retrieval(df, MapSettings(null_size=10))
             assert same["mAP"].mean() > ap_all["average_precision"].mean() > diff["mAP"].mean()
             assert activity.fraction_retrieved(same) > activity.fraction_retrieved(diff)
     assert fr["compound_A549_short"] > fr["crispr_A549_short"] > fr["orf_A549_short"]

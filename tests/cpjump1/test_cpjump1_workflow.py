@@ -12,7 +12,7 @@ from mapreprod import registry
 from mapreprod.datasets.cpjump1 import figures, inputs, reproduction
 from mapreprod.reproduction import paper_values
 
-FIGURE_IDS = ["cpjump1_fig4a", "cpjump1_fig4b", "cpjump1_fig4c", "cpjump1_edfig1", "cpjump1_fig5"]
+FIGURE_IDS = registry.figure_ids("cpjump1")
 
 
 def _classes(n, hits, key="Metadata_broad_sample", mAP=0.5):
@@ -26,30 +26,29 @@ def hand_tables():
     for cond in inputs.all_conditions():
         m = inputs.parse_condition(cond)[0]
         hits = {"compound": 9, "crispr": 6, "orf": 2}[m]
-        det[(cond, "all")] = _classes(10, hits)
+        det[inputs.activity_table_name(cond, "all")] = _classes(10, hits)
         if m == "orf":
-            det[(cond, "same_well")] = _classes(10, 4)
-            det[(cond, "different_well")] = _classes(10, 1)
+            det[inputs.activity_table_name(cond, "same_well")] = _classes(10, 4)
+            det[inputs.activity_table_name(cond, "different_well")] = _classes(10, 1)
     match = {c: _classes(20, 3, "Metadata_matching_target") for c in inputs.all_conditions(["compound", "crispr"])}
-    cross = {}
-    for cell in inputs.CELL_TYPES:
-        for ct in inputs.TIME_LABELS:
-            for gm in inputs.GENETIC_MODALITIES:
-                for gt in inputs.TIME_LABELS:
-                    key = (f"compound_{cell}_{ct}", f"{gm}_{cell}_{gt}")
-                    cross[key] = _classes(8, 1, "Metadata_matching_target", mAP=0.3 if gm == "crispr" else 0.2)
+    cross = {
+        pair: _classes(8, 1, "Metadata_matching_target", mAP=0.3 if "-crispr_" in pair else 0.2)
+        for pair in inputs.cross_pairs()
+    }
     summary = pd.DataFrame({
         "panel": ["a", "a", "b", "b", "b", "b"], "cell": ["A549", "U2OS"] * 3,
         "genetic_perturbation": ["ORF-CRISPR", "ORF-CRISPR", "CRISPR", "CRISPR", "ORF", "ORF"],
         "n": [100] * 6, "fishers_exact_statistic": [2.0, 1.5, 3.0, 0.9, 1.2, 2.5],
         "fishers_exact_pvalue": [0.01, 0.2, 0.001, 0.5, 0.04, 0.03],
     })
-    return (figures.detection_table(det), figures.matching_table(match),
-            figures.cross_table(cross), summary)
+    return det, match, cross, summary
 
 
 def test_reproduction_rows_are_the_paper_values_rows(hand_tables):
-    table = reproduction.reproduction_table(*hand_tables)
+    det, match, cross, summary = hand_tables
+    table = reproduction.reproduction_table(
+        figures.detection_table(det), figures.matching_table(match), figures.cross_table(cross), summary
+    )
     paper = paper_values("cpjump1")
     assert list(zip(table["figure"], table["quantity"], strict=True)) == list(
         zip(paper["figure"], paper["quantity"], strict=True)
@@ -70,11 +69,25 @@ def test_reproduction_rows_are_the_paper_values_rows(hand_tables):
 def test_figure_ids_are_registered_with_the_rule_that_draws_them():
     table = registry.figures()
     mine = table[table["dataset"] == "cpjump1"]
-    assert sorted(mine["id"]) == sorted(FIGURE_IDS)
+    assert sorted(mine["id"]) == sorted(figures.FIGURES)
     assert set(mine["rule"]) == {"cpjump1_figure"} and set(mine["paper"]) == {"chandrasekaran2024"}
 
 
+def test_task_names_round_trip():
+    assert inputs.parse_activity_table_name(inputs.activity_table_name("orf_A549_long", "same_well")) == (
+        "orf_A549_long", "same_well")
+    assert inputs.parse_cross_pair("compound_U2OS_short-orf_U2OS_long") == (
+        "compound_U2OS_short", "orf_U2OS_long")
+    # 2 cell types x 2 compound time points x 2 genetic modalities x 2 genetic time points
+    assert len(set(inputs.cross_pairs())) == 16
+    with pytest.raises(ValueError, match="<condition>__<variant>"):
+        inputs.parse_activity_table_name("orf_A549_long_all")
+    with pytest.raises(ValueError, match="unknown CPJUMP1 condition"):
+        inputs.parse_cross_pair("compound_A549_short-crispr_HeLa_long")
+
+
 def test_figures_draw_from_hand_made_tables(hand_tables, tmp_path):
+    """Every registered CPJUMP1 figure draws from its named tables, as figure.py calls it."""
     from mapreprod.plotting import save_figure
 
     det, match, cross, summary = hand_tables
@@ -86,11 +99,23 @@ def test_figures_draw_from_hand_made_tables(hand_tables, tmp_path):
     })
     summary = summary.assign(fifth_percentile=-0.3, ninetyfifth_percentile=0.3,
                              percent_fifth_percentile=0.05, percent_ninetyfifth_percentile=0.1)
-    for name, fig in (("4a", figures.plot_fig4a(det)), ("ed1", figures.plot_edfig1(det)),
-                      ("4b", figures.plot_fig4b(match)), ("4c", figures.plot_fig4c(cross)),
-                      ("5", figures.plot_fig5(signal, summary))):
-        save_figure(fig, tmp_path / f"{name}.png")
-        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    inputs_of = {  # the tables each drawing function reads, named as rule cpjump1_figure names them
+        figures.draw_cpjump1_fig4a: {k: v for k, v in det.items() if k.endswith("__all")},
+        figures.draw_cpjump1_edfig1: {k: v for k, v in det.items() if k.startswith("orf_")},
+        figures.draw_cpjump1_fig4b: match,
+        figures.draw_cpjump1_fig4c: cross,
+        figures.draw_cpjump1_fig5: {"signal": signal, "summary": summary},
+    }
+    assert set(inputs_of) == {registry.draw_function(fid) for fid in FIGURE_IDS}
+    for i, (draw, tables) in enumerate(inputs_of.items()):
+        table, fig = draw(tables, {"fig5a_tails": "notebook"})
+        save_figure(fig, tmp_path / f"{i}.png")
+        assert (tmp_path / f"{i}.png").stat().st_size > 10_000
+        # every row of every input table is in the source table
+        rows = len(signal) if draw is figures.draw_cpjump1_fig5 else sum(map(len, tables.values()))
+        assert len(table) == rows
+    fig4a, _ = figures.draw_cpjump1_fig4a(inputs_of[figures.draw_cpjump1_fig4a], {})
+    assert set(fig4a["variant"]) == {"all"} and len(fig4a) == 12 * 10  # 12 conditions x 10 classes
 
 
 @pytest.mark.workflow

@@ -121,9 +121,70 @@ def test_thread_settings(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "two")
     with pytest.raises(ValueError, match="OMP_NUM_THREADS"):
         default_threads()
-    for bad in (0, -1, 1.5, True):
+    for bad in (0, -1, 1.5, True, np.bool_(True), np.float64(2.0), np.int64(0), "2"):
         with pytest.raises(ValueError, match="threads"):
             resolve_threads(bad)
+    # numpy integers are integers (a value read from an array or a table)
+    for good in (np.int64(3), np.int32(1), np.uint8(2)):
+        assert resolve_threads(good) == int(good) and type(resolve_threads(good)) is int
+
+
+# ------------------------------------------------------------------ BLAS threads in the engine
+
+
+def test_block_threads_policy():
+    big, small = AP_MODULE.PARALLEL_MIN_CELLS, 352 * 32  # a plate's queries x its controls
+    block_threads = AP_MODULE.block_threads
+    assert block_threads([small] * 500, 2) == (1, 1)  # tiny products: serial, one BLAS thread
+    assert block_threads([big] * 10, 2) == (2, 1)  # threads over blocks, one BLAS thread each
+    assert block_threads([big] * 10, 1) == (1, 1)  # threads=1 means one thread, BLAS included
+    assert block_threads([4 * big], 2) == (1, 2)  # one large product: BLAS is the parallelism
+    assert block_threads([big, 2 * big], 8) == (2, 4)  # fewer large blocks than threads
+    assert block_threads([], 2) == (1, 1)
+
+
+def _blas_threads_now() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize(
+    "threads,min_cells,one_block,expected",
+    [
+        (1, None, False, 1),  # threads=1: one BLAS thread (the engine used to leave BLAS alone)
+        (2, None, False, 1),  # small same-plate blocks, serial: one BLAS thread
+        (2, 0, False, 1),  # blocks in 2 worker threads: one BLAS thread each
+        (2, 10, True, 2),  # one large block (all queries vs all controls): BLAS keeps 2 threads
+        (8, 10, True, 2),  # ... never more than it had
+    ],
+)
+def test_blas_threads_inside_engine_blocks(monkeypatch, threads, min_cells, one_block, expected):
+    from threadpoolctl import threadpool_limits
+
+    from mapeval.similarity import Similarity
+
+    seen = []
+    original = Similarity.block
+
+    def spy(self, rows, cols):
+        seen.append(max(_blas_threads_now()))
+        return original(self, rows, cols)
+
+    monkeypatch.setattr(Similarity, "block", spy)
+    if min_cells is not None:
+        monkeypatch.setattr(AP_MODULE, "PARALLEL_MIN_CELLS", min_cells)
+    meta, feats = _plate_layout(3, n_plates=2, wells=24, n_feats=16)
+    design = DESIGNS["all_controls"] if one_block else DESIGNS["same_plate_controls"]
+    with threadpool_limits(limits=2, user_api="blas"):
+        if not _blas_threads_now() or max(_blas_threads_now()) != 2:
+            pytest.skip("no BLAS whose threads can be set to 2 here")
+        got = mapeval.average_precision(meta, feats, *design, batch_size=1000 if one_block else 16,
+                                        threads=threads)
+        assert max(_blas_threads_now()) == 2  # restored afterwards
+    assert seen and set(seen) == {expected}
+    want = brute_force_ap(meta, feats, *design, kind="cosine")
+    np.testing.assert_allclose(got["average_precision"], want["average_precision"], atol=1e-12)
 
 
 # ------------------------------------------------------------------ pairs read along runs

@@ -44,7 +44,7 @@ def test_samplers_agree_in_distribution():
 
 
 def test_dense_configuration_uses_the_other_branch():
-    # k*k >= N: the fast sampler draws by partial argsort
+    # N/3 < k < 2N/3: the fast sampler takes the k smallest of N random keys
     exact = exact_null(4, 9)
     null = null_distributions(np.array([[4, 9]]), 30_000, seed=0, sampler="fast")[0]
     mean_exact = float(sum(v * p for v, p in exact.items()))

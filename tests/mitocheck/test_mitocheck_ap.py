@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from mapreprod.datasets.mitocheck import activity, inputs, preprocess
+from mapreprod.settings import MapSettings
 
 GROUPINGS = ["Metadata_Gene", "Mitocheck_Phenotypic_Class"]
 
@@ -65,7 +66,7 @@ def _brute_force_ap(cells: pd.DataFrame, grouping: str, feature_set: str) -> np.
 @pytest.mark.parametrize("feature_set", ["cp", "dp"])
 def test_ap_matches_brute_force(grouping, feature_set):
     cells = _cells()
-    ours = activity.single_cell_ap(cells, grouping, feature_set, null_size=200, seed=0)
+    ours = activity.single_cell_ap(cells, grouping, feature_set, MapSettings(null_size=200, seed=0))
     assert len(ours) == 18 and (ours["Features"] == feature_set).all()
     assert (ours["Mitocheck_Phenotypic_Class"] != "neg_control").all()
     np.testing.assert_allclose(ours["average_precision"], _brute_force_ap(cells, grouping, feature_set),
@@ -77,7 +78,7 @@ def test_ap_matches_brute_force(grouping, feature_set):
 
 
 def test_cell_without_positives_gets_no_ap_and_is_not_retrieved():
-    ours = activity.single_cell_ap(_cells(), "Metadata_Gene", "cp", null_size=200, seed=0)
+    ours = activity.single_cell_ap(_cells(), "Metadata_Gene", "cp", MapSettings(null_size=200, seed=0))
     lone = ours[ours["Metadata_Gene"] == "POLG"]
     assert lone["average_precision"].isna().all() and lone["p_value"].isna().all()
     assert not lone["p < 0.05"].any()
@@ -116,8 +117,9 @@ def test_ap_and_p_values_match_the_authors_code_on_copairs(grouping, feature_set
     monkeypatch.setenv("HOME", str(tmp_path))  # copairs caches nulls under ~/.copairs
     cells = _cells(seed=3)
     theirs = _authors_code(cells, grouping, feature_set, null_size=1000)
-    ours = activity.single_cell_ap(cells, grouping, feature_set, null_size=1000, seed=0,
-                                   null_sampler="copairs")
+    ours = activity.single_cell_ap(
+        cells, grouping, feature_set, MapSettings(null_size=1000, seed=0, null_sampler="copairs")
+    )
     assert ours["Cell_UUID"].tolist() == theirs["Cell_UUID"].tolist()
     np.testing.assert_array_equal(ours["n_pos_pairs"], theirs["n_pos_pairs"])
     scored = theirs["n_pos_pairs"].to_numpy() > 0
@@ -132,9 +134,9 @@ def test_ap_and_p_values_match_the_authors_code_on_copairs(grouping, feature_set
 def test_bh_option_corrects_over_the_cells_of_one_call():
     statsmodels = pytest.importorskip("statsmodels.stats.multitest")
     cells = _cells(seed=5)
-    raw = activity.single_cell_ap(cells, "Mitocheck_Phenotypic_Class", "dp", null_size=300, seed=0)
-    bh = activity.single_cell_ap(cells, "Mitocheck_Phenotypic_Class", "dp", null_size=300, seed=0,
-                                 correction="bh")
+    engine = MapSettings(null_size=300, seed=0)
+    raw = activity.single_cell_ap(cells, "Mitocheck_Phenotypic_Class", "dp", engine)
+    bh = activity.single_cell_ap(cells, "Mitocheck_Phenotypic_Class", "dp", engine, correction="bh")
     np.testing.assert_array_equal(raw["p_value"], bh["p_value"])  # raw p kept either way
     expected = statsmodels.multipletests(raw["p_value"], method="fdr_bh")[1]
     np.testing.assert_allclose(bh["corrected_p_value"], expected, rtol=1e-12)
@@ -145,7 +147,7 @@ def test_bh_option_corrects_over_the_cells_of_one_call():
 
 def test_grouping_ap_stacks_cellprofiler_then_deepprofiler_in_cell_order():
     cells = _cells()
-    ap = activity.grouping_ap(cells, "class", null_size=100, seed=0)
+    ap = activity.grouping_ap(cells, "class", MapSettings(null_size=100, seed=0))
     assert ap["Features"].tolist() == ["cp"] * 18 + ["dp"] * 18
     assert ap["Cell_UUID"].tolist()[:18] == ap["Cell_UUID"].tolist()[18:]
     assert list(ap.columns[-len(activity.RESULT_COLUMNS):]) == activity.RESULT_COLUMNS
@@ -156,9 +158,11 @@ def test_grouping_ap_stacks_cellprofiler_then_deepprofiler_in_cell_order():
 
 def test_unknown_grouping_and_correction_are_refused():
     with pytest.raises(ValueError, match="grouping"):
-        activity.single_cell_ap(_cells(), "Metadata_Well", "cp", null_size=10)
+        activity.single_cell_ap(_cells(), "Metadata_Well", "cp", MapSettings(null_size=10))
     with pytest.raises(ValueError, match="p_value_correction"):
-        activity.single_cell_ap(_cells(), "gene", "cp", null_size=10, correction="bonferroni")
+        activity.single_cell_ap(
+            _cells(), "gene", "cp", MapSettings(null_size=10), correction="bonferroni"
+        )
 
 
 # --- preprocessing -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mapreprod import registry
 from mapreprod.datasets.mitocheck import embedding, figures, inputs, reproduction, standin
 
 SMALL = standin.SyntheticDesign(n_cells=90, n_classes=4, n_genes=9, n_failed_qc=5,
@@ -137,3 +138,56 @@ def test_reproduction_table_formats_as_the_paper_and_covers_every_row():
     assert ours["gene retrieved, CellProfiler"] == "50%"
     assert ours["gene retrieved, DeepProfiler"] == "75%"
     assert ours["cells after QC"] == "4" and ours["genes"] == "2" and ours["sampled control cells"] == "7"
+
+
+@pytest.fixture(scope="module")
+def figure_tables():
+    """The three tables of the figure rules: AP by gene and by class (CellProfiler rows, then
+    DeepProfiler rows, same cells), per-class embeddings with the controls."""
+    rng = np.random.default_rng(0)
+    cells = [f"c{i}" for i in range(24)]
+    classes = np.repeat(["Prometaphase", "Large", "Interphase"], 8).tolist()
+    genes = [f"g{i % 6}" for i in range(24)]
+
+    def ap_table():
+        parts = []
+        for features in ("cp", "dp"):
+            p = rng.uniform(0.001, 0.3, 24)
+            part = _ap(features, cells, genes, classes, rng.uniform(0, 1, 24), p < 0.05)
+            part["p_value"] = p
+            part["-log10(AP p-value)"] = -np.log10(p)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    controls = [f"k{i}" for i in range(10)]
+    emb = pd.concat([
+        pd.DataFrame({embedding.EMBEDDED_CLASS: cls,
+                      "Cell_UUID": [c for c, k in zip(cells, classes) if k == cls] + controls,
+                      "Mitocheck_Phenotypic_Class": [cls] * 8 + ["neg_control"] * 10})
+        for cls in dict.fromkeys(classes)
+    ], ignore_index=True)
+    for col in ("CP_umap_0", "CP_umap_1", "DP_umap_0", "DP_umap_1"):
+        emb[col] = rng.normal(size=len(emb))
+    return {"gene": ap_table(), "morphoclass": ap_table(), "embeddings": emb}
+
+
+@pytest.mark.parametrize("figure_id", registry.figure_ids("mitocheck"))
+def test_every_registered_figure_draws_from_its_tables(figure_tables, figure_id):
+    """The figure contract: the registry's function draws from the rule's named tables."""
+    import matplotlib.pyplot as plt
+
+    table, fig = registry.draw_function(figure_id)(figure_tables, {})
+    assert len(table) > 0 and fig.axes
+    plt.close(fig)
+
+
+def test_cp_vs_dp_table_pairs_the_feature_sets_cell_by_cell(figure_tables):
+    import matplotlib.pyplot as plt
+
+    table, fig = figures.draw_fig5c(figure_tables, {})
+    plt.close(fig)
+    cls = figure_tables["morphoclass"]
+    cp, dp = cls[cls["Features"] == "cp"], cls[cls["Features"] == "dp"]
+    assert table["Cell_UUID"].tolist() == cp["Cell_UUID"].tolist()
+    np.testing.assert_array_equal(table["AP, CellProfiler features"], cp["average_precision"])
+    np.testing.assert_array_equal(table["AP, DeepProfiler features"], dp["average_precision"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-FIGURES = ("fig5c", "fig5d", "figS9a", "figS9b", "figS9c", "figS9d", "figS10")
+from mapreprod import registry
+
+FIGURES = registry.figure_ids("mitocheck")
 SMALL = """\
 datasets: [mitocheck]
 mitocheck:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from mapreprod import settings
 from mapreprod.datasets.own_data.inputs import OwnDataSpec
+from mapreprod.settings import MapSettings
 
 
 def tiny_screen(seed: int = 0, plates: int = 3, n_features: int = 6) -> pd.DataFrame:
@@ -27,8 +29,8 @@ def tiny_screen(seed: int = 0, plates: int = 3, n_features: int = 6) -> pd.DataF
     return pd.concat([meta, feats], axis=1)
 
 
-def tiny_spec(**entry) -> OwnDataSpec:
-    """Spec of :func:`tiny_screen` with a few overrides (nested dicts as in the config)."""
+def tiny_entry(**entry) -> dict:
+    """Config entry of :func:`tiny_screen` with a few overrides (nested dicts as in the config)."""
     base = {
         "profiles": "tiny.csv",
         "columns": {"perturbation": ["Metadata_Compound", "Metadata_Dose"],
@@ -41,4 +43,21 @@ def tiny_spec(**entry) -> OwnDataSpec:
             base[key] = {**base[key], **value}
         else:
             base[key] = value
-    return OwnDataSpec.from_config("tiny", base)
+    return base
+
+
+def tiny_spec(**entry) -> OwnDataSpec:
+    """Spec of :func:`tiny_screen` with a few overrides (nested dicts as in the config)."""
+    return OwnDataSpec.from_config("tiny", tiny_entry(**entry))
+
+
+def entry_settings(entry: dict) -> MapSettings:
+    """The engine settings of a config entry, as the workflow builds them (its similarity, null
+    size, seed and threshold over the default map section), on one thread."""
+    config = {"map": {"null_sampler": "fast", "map_null": "shared", "batch_size": 2048}}
+    return settings.from_config(config, "own_data", section=entry).replace(threads=1)
+
+
+def tiny_settings(**entry) -> MapSettings:
+    """Engine settings of :func:`tiny_spec` with the same overrides."""
+    return entry_settings(tiny_entry(**entry))

@@ -16,7 +16,8 @@ from mapreprod.datasets.own_data import (
     standin,
 )
 from mapreprod.datasets.own_data.inputs import CONTROL_COL, KEY_COL
-from own_data_cases import tiny_screen, tiny_spec
+from mapreprod.settings import MapSettings
+from own_data_cases import entry_settings, tiny_screen, tiny_settings, tiny_spec
 
 EXAMPLE_ENTRY = {
     "profiles": "resources/own_data_example/profiles.csv.gz",
@@ -43,15 +44,20 @@ def example():
     return spec, prepared, kept, truth
 
 
-def _run(prepared, kept, spec, n_shards):
-    shards = [activity.shard_average_precision(prepared, kept, spec, s, n_shards) for s in range(n_shards)]
-    ap, table = activity.gather_activity(shards, prepared, spec)
+EXAMPLE_SETTINGS = entry_settings(EXAMPLE_ENTRY)
+
+
+def _run(prepared, kept, spec, n_shards, settings=EXAMPLE_SETTINGS):
+    shards = [activity.shard_average_precision(prepared, kept, spec, settings, s, n_shards)
+              for s in range(n_shards)]
+    ap, table = activity.gather_activity(shards, prepared, spec, settings)
     return ap, table
 
 
 def _csv_bytes(table) -> bytes:
+    """The table as the workflow writes it (mapreprod.common.write_table: CSV, no index)."""
     buf = io.StringIO()
-    activity.write_table(table, buf)
+    table.to_csv(buf, index=False)
     return buf.getvalue().encode()
 
 
@@ -84,9 +90,10 @@ def test_shards_split_perturbations_whole_and_balanced():
 def test_sharded_tables_equal_the_unsharded_byte_for_byte(example, design, shard_counts):
     spec, prepared, kept, _ = example
     spec = inputs.OwnDataSpec.from_config("example", {**EXAMPLE_ENTRY, **design})
-    ap1, table1 = _run(prepared, kept, spec, 1)
+    settings = entry_settings({**EXAMPLE_ENTRY, **design})
+    ap1, table1 = _run(prepared, kept, spec, 1, settings)
     for n in shard_counts:
-        ap_n, table_n = _run(prepared, kept, spec, n)
+        ap_n, table_n = _run(prepared, kept, spec, n, settings)
         assert _csv_bytes(table_n) == _csv_bytes(table1), n
         pd.testing.assert_frame_equal(ap_n, ap1, check_exact=True)
 
@@ -94,8 +101,8 @@ def test_sharded_tables_equal_the_unsharded_byte_for_byte(example, design, shard
 def test_more_shards_than_perturbations_leave_empty_shards():
     spec = tiny_spec()
     prepared, kept = _prepared(tiny_screen(seed=9), spec)
-    ap1, table1 = _run(prepared, kept, spec, 1)
-    ap9, table9 = _run(prepared, kept, spec, 9)  # 6 perturbations
+    ap1, table1 = _run(prepared, kept, spec, 1, tiny_settings())
+    ap9, table9 = _run(prepared, kept, spec, 9, tiny_settings())  # 6 perturbations
     assert _csv_bytes(table9) == _csv_bytes(table1)
     pd.testing.assert_frame_equal(ap9, ap1, check_exact=True)
 
@@ -106,8 +113,10 @@ def test_pvalues_must_be_computed_after_gathering(example):
     _, table = _run(prepared, kept, spec, 1)
     import mapeval
 
-    shard0 = activity.shard_average_precision(prepared, kept, spec, 0, 3)
-    alone = mapeval.mean_average_precision(shard0, KEY_COL, spec.null_size, seed=spec.seed)
+    shard0 = activity.shard_average_precision(prepared, kept, spec, EXAMPLE_SETTINGS, 0, 3)
+    alone = mapeval.mean_average_precision(
+        shard0, KEY_COL, EXAMPLE_SETTINGS.null_size, seed=EXAMPLE_SETTINGS.seed
+    )
     joined = table.iloc[: len(alone)]
     np.testing.assert_array_equal(alone["mean_average_precision"], joined["mAP"])
     assert not np.array_equal(alone["corrected_p_value"].to_numpy(), joined["corrected_p_value"].to_numpy())
@@ -142,7 +151,7 @@ def _brute_force_ap(prepared, kept, same_plate: bool) -> dict[int, float]:
 def test_average_precision_matches_brute_force(same_plate):
     spec = tiny_spec(activity={"controls": "same_plate" if same_plate else "all"})
     prepared, kept = _prepared(tiny_screen(seed=2), spec)
-    ap, _ = _run(prepared, kept, spec, 2)
+    ap, _ = _run(prepared, kept, spec, 2, tiny_settings())
     expected = _brute_force_ap(prepared, kept, same_plate)
     assert sorted(ap[activity.ROW_COL]) == sorted(expected)
     for row, value in zip(ap[activity.ROW_COL], ap["average_precision"]):
@@ -191,7 +200,7 @@ def test_activity_filter_then_consistency_finds_the_planted_target(example):
     assert len(keys) == int(table["retrieved"].sum())
     cons = consistency.consensus_profiles(prepared, kept, spec, keys)
     assert set(cons["Metadata_Compound"]) <= set(truth.loc[truth["active"], "Metadata_Compound"])
-    result = consistency.consistency_map(cons, kept, spec)
+    result = consistency.consistency_map(cons, kept, spec, EXAMPLE_SETTINGS)
     consistent = {t for t in "|".join(truth["consistent_target"]).split("|") if t}
     scored = set(result["Metadata_Target"])
     assert consistent and consistent <= scored
@@ -204,7 +213,7 @@ def test_consistency_without_shared_annotations_is_an_empty_table():
     spec = tiny_spec(consistency={"positives_differ_in": ["Metadata_Compound"]})
     prepared, kept = _prepared(df, spec)
     cons = consistency.consensus_profiles(prepared, kept, spec)
-    table = consistency.consistency_map(cons, kept, spec)
+    table = consistency.consistency_map(cons, kept, spec, tiny_settings())
     assert table.empty and table.columns.tolist() == ["Metadata_Target", "n_perturbations",
                                                       *activity.RESULT_COLUMNS]
 
@@ -221,15 +230,17 @@ def test_nelisa_as_own_data_equals_the_nelisa_pipeline(shared_data, repo_root):
     config = yaml.safe_load((repo_root / "config/examples/nelisa_as_own_data.yaml").read_text())
     entry = {**config["own_data"]["datasets"]["nelisa"], "null_size": 2000}
     spec = inputs.OwnDataSpec.from_config("nelisa", entry)
+    settings = entry_settings(entry)
     raw = pd.read_parquet(shared_data / "nelisa/nelisa_profiles.parquet")
     prepared, kept = _prepared(raw, spec)
-    _, ours = _run(prepared, kept, spec, 3)
+    _, ours = _run(prepared, kept, spec, 3, settings)
     cons = consistency.consensus_profiles(prepared, kept, spec)
-    ours_c = consistency.consistency_map(cons, kept, spec)
+    ours_c = consistency.consistency_map(cons, kept, spec, settings)
 
     pipe_in = ne_preprocess.preprocess_profiles(raw, "nelisa")
-    theirs = ne_activity.activity_map(pipe_in, null_size=2000, seed=0)
-    theirs_c = ne_consistency.consistency_map(pipe_in, null_size=2000, seed=0)
+    nelisa_settings = MapSettings(null_size=2000, seed=0)  # the nELISA section's, smaller null
+    theirs = ne_activity.activity_map(pipe_in, nelisa_settings)
+    theirs_c = ne_consistency.consistency_map(pipe_in, nelisa_settings)
     for a, b, key in ((ours, theirs, "Metadata_broad_sample"), (ours_c, theirs_c, None)):
         if key is None:
             b = b.rename(columns={"Metadata_target": "Metadata_target_list"})

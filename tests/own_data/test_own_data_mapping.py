@@ -9,7 +9,7 @@ import pytest
 import yaml
 from mapreprod.datasets.own_data import consistency, inputs
 from mapreprod.datasets.own_data.inputs import CONTROL_COL, KEY_COL, OwnDataSpec
-from own_data_cases import tiny_screen, tiny_spec
+from own_data_cases import entry_settings, tiny_screen, tiny_spec
 
 SCHEMA = "workflow/schemas/own_data.schema.yaml"
 
@@ -30,14 +30,39 @@ def test_spec_defaults_equal_the_schema_defaults(repo_root):
     defaults = _schema_defaults(entry)
     spec = OwnDataSpec.from_config("x", {"profiles": "a.csv", "columns": {"perturbation": "p"},
                                          "controls": "c == 1", "activity": {"controls": "all"}})
-    assert set(defaults) | {"profiles", "columns.perturbation", "controls"} == set(OwnDataSpec.CONFIG_KEYS)
+    required = {"profiles", "columns.perturbation", "controls"}
+    engine = set(OwnDataSpec.ENGINE_KEYS)
+    assert set(defaults) | required == set(OwnDataSpec.CONFIG_KEYS) | engine
+    assert not engine & set(OwnDataSpec.CONFIG_KEYS)  # one home for each setting
     for key, value in defaults.items():
-        if key == "activity.controls":
-            continue  # overridden above (same_plate needs a plate)
+        if key == "activity.controls" or key in engine:
+            continue  # overridden above (same_plate needs a plate); engine keys: next test
         ours = getattr(spec, OwnDataSpec.CONFIG_KEYS[key])
         expected = tuple(value) if isinstance(value, list) else (() if key == "features.prefix" and value is None else value)
         assert ours == expected, key
     assert OwnDataSpec.__dataclass_fields__["activity_controls"].default == defaults["activity.controls"]
+
+
+def test_engine_keys_of_an_entry_make_its_map_settings(repo_root):
+    """similarity, null_size, seed, threshold of an entry (schema defaults filled in, or set)
+    are the dataset's MapSettings, not fields of the spec."""
+    from snakemake.utils import validate
+
+    config = {"datasets": {"screen": {"profiles": "a.parquet", "columns": {"perturbation": "p"},
+                                      "controls": "c == 1"}}}
+    validate(config, schema=str(repo_root / SCHEMA))
+    entry = config["datasets"]["screen"]
+    got = entry_settings(entry)
+    schema = yaml.safe_load((repo_root / SCHEMA).read_text())
+    defaults = _schema_defaults(schema["properties"]["datasets"]["additionalProperties"])
+    for key in OwnDataSpec.ENGINE_KEYS:
+        assert getattr(got, key) == defaults[key], key
+        assert not hasattr(OwnDataSpec, key), key
+    entry = {**entry, "similarity": "correlation", "null_size": 77, "seed": 5, "threshold": 0.1}
+    got = entry_settings(entry)
+    assert (got.similarity, got.null_size, got.seed, got.threshold) == ("correlation", 77, 5, 0.1)
+    entry["activity"] = {"controls": "all"}  # (same_plate would need a plate column)
+    OwnDataSpec.from_config("screen", entry)  # the spec accepts the engine keys, and ignores them
 
 
 def test_snakemake_validation_fills_every_default_of_an_entry(repo_root):

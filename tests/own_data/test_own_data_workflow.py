@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 from mapreprod.datasets.own_data import activity, inputs, preprocess
+from own_data_cases import entry_settings
 
 
 @pytest.mark.workflow
@@ -40,13 +41,14 @@ def test_example_config_runs_end_to_end_with_shards(tmp_path):
 
     # the gathered table equals one unsharded computation, byte for byte
     spec = inputs.OwnDataSpec.from_config("example", entry)
+    settings = entry_settings(entry)
     raw = inputs.read_profiles([str(work / entry["profiles"])], spec.key("profiles"))
     mapped, feats = inputs.map_columns(raw, spec)
     prepared, kept, _ = preprocess.prepare_profiles(mapped, feats, spec)
-    _, table = activity.gather_activity([activity.shard_average_precision(prepared, kept, spec)],
-                                        prepared, spec)
+    shard = activity.shard_average_precision(prepared, kept, spec, settings)
+    _, table = activity.gather_activity([shard], prepared, spec, settings)
     buf = io.StringIO()
-    activity.write_table(table, buf)
+    table.to_csv(buf, index=False)
     assert (work / "results/own_data/example/activity.csv").read_text() == buf.getvalue()
 
     summary = pd.read_csv(work / "results/own_data/reproduction.csv")

@@ -18,6 +18,7 @@ import pytest
 from oracles import ap_of_list, bh, similarity32
 
 from mapreprod.datasets import perturbseq as ps
+from mapreprod.settings import MapSettings
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -68,7 +69,7 @@ def _bulk(seed: int = 0, unit: str = "guide"):
 
 def test_bulk_ap_is_retrieval_of_same_gene_guides_against_neg_guides():
     bulk, s16 = _bulk(0)
-    table = ps.bulk_map(bulk, s16, null_size=200, seed=0)
+    table = ps.bulk_map(bulk, s16, MapSettings(null_size=200, seed=0))
     feats = bulk[[f"g{i}" for i in range(30)]].to_numpy()
     genes = bulk[GENE].to_numpy()
     neg = list(np.flatnonzero(genes == "neg"))
@@ -83,7 +84,7 @@ def test_bulk_ap_is_retrieval_of_same_gene_guides_against_neg_guides():
 def test_bulk_table_equals_copairs_with_the_authors_config(tmp_path):
     copairs_map = pytest.importorskip("copairs.map")
     bulk, s16 = _bulk(1)
-    ours = ps.bulk_map(bulk, s16, null_size=2000, seed=0, null_sampler="copairs")
+    ours = ps.bulk_map(bulk, s16, MapSettings(null_size=2000, seed=0, null_sampler="copairs"))
     # the authors' 3_calculate_map_perturbseq.py, bulk part
     df = bulk.query("Metadata_gene_identity != '*'").reset_index(drop=True)
     df[REF] = np.where(df[GENE] == "neg", df.index, -1)
@@ -110,7 +111,7 @@ def test_bulk_table_equals_copairs_with_the_authors_config(tmp_path):
 
 def test_bulk_per_gemgroup_retrieves_a_guides_own_replicates():
     bulk, s16 = _bulk(2, unit="gemgroup")
-    table = ps.bulk_map(bulk, s16, unit="gemgroup", null_size=200)
+    table = ps.bulk_map(bulk, s16, MapSettings(null_size=200), unit="gemgroup")
     feats = bulk[[f"g{i}" for i in range(30)]].to_numpy()
     guides, genes = bulk[GUIDE].to_numpy(), bulk[GENE].to_numpy()
     neg = list(np.flatnonzero(genes == "neg"))
@@ -182,7 +183,7 @@ def test_single_cell_ap_is_retrieval_of_same_guide_cells_against_sampled_neg_cel
     cells = ps.scored_cells(_cells(3))
     controls = ps.sample_controls(cells, 0.2, 42)
     features = ps.variable_features(cells)
-    table = ps.single_cell_ap(cells, controls, features, null_size=200)
+    table = ps.single_cell_ap(cells, controls, features, MapSettings(null_size=200))
     feats = cells[features].to_numpy()
     guides = cells[GUIDE].to_numpy()
     neg = list(controls.index)  # rows of `cells`
@@ -198,7 +199,9 @@ def test_single_cell_table_equals_copairs_with_the_authors_config(tmp_path):
     cells = ps.scored_cells(_cells(4))
     controls = ps.sample_controls(cells, 0.2, 42)
     features = ps.variable_features(cells)
-    ours = ps.single_cell_ap(cells, controls, features, null_size=1000, null_sampler="copairs")
+    ours = ps.single_cell_ap(
+        cells, controls, features, MapSettings(null_size=1000, null_sampler="copairs")
+    )
     subset = pd.concat([cells[cells[GENE] != "neg"], controls]).reset_index(drop=True)
     meta = subset[[CELL, GUIDE, GENE, REF]]
     with warnings.catch_warnings():
@@ -219,10 +222,10 @@ def test_per_guide_calls_correct_within_each_guide():
     cells = ps.scored_cells(_cells(5))
     controls = ps.sample_controls(cells, 0.2, 42)
     features = ps.variable_features(cells)
-    table = ps.single_cell_ap(cells, controls, features, calls="per_guide", null_size=500)
+    table = ps.single_cell_ap(cells, controls, features, MapSettings(null_size=500), calls="per_guide")
     for _, part in table.groupby(GUIDE):
         np.testing.assert_allclose(part["corrected_p_value"], bh(part["p_value"].to_numpy()), rtol=1e-12)
-    pooled = ps.single_cell_ap(cells, controls, features, calls="all", null_size=500)
+    pooled = ps.single_cell_ap(cells, controls, features, MapSettings(null_size=500), calls="all")
     np.testing.assert_allclose(np.sort(table["mAP"]), np.sort(pooled["mAP"]), rtol=1e-12)
 
 

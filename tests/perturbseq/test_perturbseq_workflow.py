@@ -7,6 +7,8 @@ import json
 import pandas as pd
 import pytest
 
+from mapreprod import registry
+
 SMALL_CONFIG = """\
 datasets: [perturbseq]
 perturbseq:
@@ -38,7 +40,7 @@ perturbseq:
     program_size: 20
     shared_program_size: 50
 """
-FIGURES = ("fig4e", "fig4f", "fig5a", "fig5b", "figS8")
+FIGURES = registry.figure_ids("perturbseq")
 
 
 @pytest.mark.workflow

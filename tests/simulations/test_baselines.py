@@ -155,6 +155,12 @@ def test_permutation_masks_are_the_authors_permutations():
     np.testing.assert_array_equal(baselines.permutation_masks(3, 5, 20, 42), np.stack(expected))
 
 
+def test_clearing_the_permutation_cache_changes_no_permutation():
+    first = baselines.permutation_masks(3, 5, 20, 42)
+    baselines.clear_permutation_cache()
+    np.testing.assert_array_equal(baselines.permutation_masks(3, 5, 20, 42), first)
+
+
 def test_pvalue_counts_ties_as_extreme():
     p = baselines.permutation_pvalues(np.array([1.0]), np.array([[1.0, 0.5, 2.0, 0.1]]))
     assert p[0] == pytest.approx(3 / 5)

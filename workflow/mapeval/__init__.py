@@ -17,11 +17,24 @@ get_map_pvalue                            :func:`get_map_pvalue`
 apply_fdr_correction                      :func:`apply_fdr_correction`
 apply_hierarchical_fdr_correction         :func:`apply_hierarchical_fdr_correction`
 average_precision.p_values                :func:`ap_p_values`
+
+Beyond copairs: ``null_sampler="exact"`` (the enumerated null, :mod:`mapeval.exact`) and the
+label-permutation tests :func:`permutation_map` and :func:`energy_distance_test`
+(:mod:`mapeval.permutation`).
 """
 
 from . import multilabel
 from .average_precision import TiedRanksWarning, average_precision
 from .fdr import apply_fdr_correction, apply_hierarchical_fdr_correction, multipletests
+from .metrics import (
+    cell_count_scores,
+    energy_distance,
+    energy_distance_per_group,
+    known_relationship_recall,
+    normalize_to_controls,
+    retrieval_metrics,
+    summarize_retrieval,
+)
 from .map import (
     ap_p_values,
     get_map_pvalue,
@@ -29,25 +42,38 @@ from .map import (
     mean_average_precision_hierarchical,
     percent_retrieved,
 )
+from .exact import ExactNullWarning, ap_null_distribution
 from .normalization import expected_ap, normalize_ap
 from .nulls import benjamini_hochberg, null_distributions
+from .permutation import energy_distance_test, permutation_map
 from .reference import assign_reference_index
 
 __all__ = [
+    "ExactNullWarning",
     "TiedRanksWarning",
+    "ap_null_distribution",
     "ap_p_values",
     "apply_fdr_correction",
     "apply_hierarchical_fdr_correction",
     "assign_reference_index",
     "average_precision",
     "benjamini_hochberg",
+    "cell_count_scores",
+    "energy_distance",
+    "energy_distance_test",
+    "energy_distance_per_group",
     "expected_ap",
     "get_map_pvalue",
+    "known_relationship_recall",
     "mean_average_precision",
     "mean_average_precision_hierarchical",
     "multilabel",
     "multipletests",
     "normalize_ap",
+    "normalize_to_controls",
     "null_distributions",
     "percent_retrieved",
+    "permutation_map",
+    "retrieval_metrics",
+    "summarize_retrieval",
 ]

@@ -37,7 +37,8 @@ BLOCK_CELLS = 4_000_000
 PARALLEL_MIN_CELLS = 1_000_000
 #: Rank keys compared per step (rows x candidates, 512 KB of float32): they stay in cache.
 _CACHE_CELLS = 131_072
-_ONE = np.float32(1.0)
+#: 1 in float32: a pair's rank key is RANK_ONE - similarity (float32, smaller keys rank first).
+RANK_ONE = np.float32(1.0)
 
 
 #: A query is "decided by ties" when ranking its tied negatives before its tied positives would
@@ -160,6 +161,26 @@ def row_squares(feats: np.ndarray, chunk: int = 4096) -> np.ndarray:
     return out
 
 
+def block_threads(cells: Sequence[int], threads: int) -> tuple[int, int]:
+    """How to spend ``threads`` on blocks of the given sizes (query rows x candidate rows).
+
+    Returns (worker threads over blocks, BLAS threads per worker). Blocks of at least
+    :data:`PARALLEL_MIN_CELLS` on average run in up to ``threads`` workers with one BLAS thread
+    each; fewer large blocks than threads (one large block: serially) share the rest as BLAS
+    threads, their products being the only parallel work left. Smaller blocks (a plate's
+    queries against the plate's controls) run serially on one BLAS thread: threads cost more
+    than they save on them (measured on the 1,000,000-profile same-plate screen: 2 worker
+    threads 1.4-4.5x slower than 1; a 2-thread BLAS 2x slower at load 3, 11x at load 10-15,
+    docs/benchmarks.md).
+    """
+    n = len(cells)
+    big = n > 0 and sum(cells) >= PARALLEL_MIN_CELLS * n
+    if not big or threads <= 1:
+        return 1, 1
+    workers = min(threads, n)
+    return workers, max(1, threads // workers)
+
+
 def better_negative_counts(
     sim: Similarity,
     entry_row: np.ndarray,
@@ -218,11 +239,10 @@ def better_negative_counts(
         if rule.diff.shape[1] and len(g_queries) > batch_size:
             g_queries = g_queries[np.lexsort(rule.diff[g_queries].T[::-1])]
         tasks += [(g, g_queries[s : s + batch_size]) for s in range(0, len(g_queries), batch_size)]
-    # small blocks (e.g. same-plate controls) are faster serially, with a multi-threaded BLAS
-    cells = sum(len(q) * len(members_of[g]) for g, q in tasks)
-    if cells < PARALLEL_MIN_CELLS * len(tasks):
-        threads = 1
-    block_cells = max(1, BLOCK_CELLS // threads)
+    workers, blas_threads = block_threads(
+        [len(q) * len(members_of[g]) for g, q in tasks], threads
+    )
+    block_cells = max(1, BLOCK_CELLS // workers)
 
     def count(task: tuple[int, np.ndarray]):
         g, q = task
@@ -243,7 +263,7 @@ def better_negative_counts(
         step = max(1, block_cells // max(len(q), 1))
         for c0 in range(0, len(cand), step):
             cols = cand[c0 : c0 + step]
-            keys = _ONE - sim.block(q, cols)
+            keys = RANK_ONE - sim.block(q, cols)
             if rule.all_negative(q, cols):
                 q_neg += len(cols)
             else:
@@ -273,7 +293,7 @@ def better_negative_counts(
                     block_ties[r] += np.searchsorted(keys[r], pos[r], side="right") - left
         return q, q_neg, idx[valid], block_counts[valid], block_ties[valid]
 
-    for result in map_blocks(count, tasks, threads):
+    for result in map_blocks(count, tasks, workers, blas_threads):
         if result is not None:
             q, q_neg, where, found, ties = result
             n_neg[q] = q_neg
@@ -322,7 +342,9 @@ def ap_from_counts(
     return ap, k
 
 
-def _check_negatives(meta: pd.DataFrame, rows: np.ndarray, n_neg: np.ndarray, columns: list[str]) -> None:
+def check_negatives(meta: pd.DataFrame, rows: np.ndarray, n_neg: np.ndarray, columns: list[str]) -> None:
+    """Refuse queries (``rows``) that have positive pairs but no negative pair (undefined AP),
+    naming the first one by its ``columns`` values."""
     lonely = rows[n_neg[rows] == 0]
     if len(lonely):
         example = meta.iloc[int(lonely[0])][columns].to_dict() if columns else {}
@@ -527,12 +549,12 @@ def average_precision(
     rule = NegativeRule(neg_group, codes(meta, lists["neg_diffby"], known))
 
     entry_row = np.r_[i, j]
-    entry_key = _ONE - np.r_[s, s]
+    entry_key = RANK_ONE - np.r_[s, s]
     order = np.argsort(entry_row, kind="stable")
     entry_row, entry_key = entry_row[order], entry_key[order]
     counts, n_neg, tied = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
     queries = entry_row[sorted_starts(entry_row)]
-    _check_negatives(meta, queries, n_neg, used)
+    check_negatives(meta, queries, n_neg, used)
     ap, k = ap_from_counts(entry_row, entry_key, counts, len(meta))
     warn_ties(entry_row, entry_key, counts, tied, ap, len(queries))
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ._checks import column_list, positive_int, probability, seed_value
 from .fdr import apply_hierarchical_fdr_correction, check_hierarchy
+from .exact import EXACT_LIMIT, check_exact_limit, exact_ap_p_values, exact_group_p_values
 from .normalization import normalize_ap
 from .nulls import (
     benjamini_hochberg,
@@ -44,6 +45,61 @@ def _require_ap_columns(ap_scores: pd.DataFrame, func: str) -> None:
     missing = [c for c in _AP_COLUMNS if c not in ap_scores.columns]
     if missing:
         raise ValueError(f"ap_scores lacks column(s) {missing}: pass the output of average_precision")
+    _check_ap_values(ap_scores, func)
+
+
+def _check_ap_values(ap_scores: pd.DataFrame, func: str) -> None:
+    """Refuse impossible AP tables (a plausible-looking mAP from them would be wrong).
+
+    Rows with an AP (the scored rows) need 0 <= AP <= 1 and counts 1 <= n_pos_pairs <=
+    n_total_pairs; counts present anywhere are non-negative integers. Rows without an AP are
+    ignored whatever their n_pos_pairs (as documented: e.g. APs blanked to leave rows out).
+    Errors name the column, the first offending rows (index labels of ap_scores) and values.
+    """
+    dup = [c for c in _AP_COLUMNS if (ap_scores.columns == c).sum() > 1]
+    if dup:
+        raise ValueError(f"{func}: ap_scores has column(s) {dup} more than once: drop the duplicates")
+    for c in _AP_COLUMNS:
+        col = ap_scores[c]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            raise ValueError(f"{func}: ap_scores column {c!r} must be numeric, got dtype {col.dtype} "
+                             "(e.g. strings from a CSV): pass the output of average_precision")
+
+    def refuse(bad: np.ndarray, col: str, rule: str, versus: str | None = None) -> None:
+        rows = np.flatnonzero(bad)
+        values = ap_scores[col].to_numpy()[rows[:5]].tolist()
+        if versus is not None:  # show the value it is compared with
+            values = [f"{v!r} vs {versus} {w!r}" for v, w in zip(values, ap_scores[versus].to_numpy()[rows[:5]].tolist())]
+        else:
+            values = [repr(v) for v in values]
+        shown = ", ".join(f"index {label!r}: {v}" for label, v in zip(ap_scores.index[rows[:5]].tolist(), values))
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        raise ValueError(f"{func}: ap_scores column {col!r} {rule}: {len(rows)} row(s) do not "
+                         f"({shown}{more}); pass the output of average_precision")
+
+    ap = ap_scores["average_precision"].to_numpy(dtype=np.float64, na_value=np.nan)
+    scored = ~np.isnan(ap)
+    counts = {}
+    for c in ("n_pos_pairs", "n_total_pairs"):
+        v = ap_scores[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(v) & ~((v >= 0) & (v == np.floor(v)) & np.isfinite(v))
+        if bad.any():
+            refuse(bad, c, "must hold non-negative integers (counts of pairs)")
+        if np.isnan(v[scored]).any():
+            refuse(scored & np.isnan(v), c, "must be given on every row with an average_precision")
+        counts[c] = v
+    with np.errstate(invalid="ignore"):
+        if ((ap < 0) | (ap > 1))[scored].any():
+            refuse(scored & ((ap < 0) | (ap > 1)), "average_precision", "must lie in [0, 1]")
+    k, n = counts["n_pos_pairs"], counts["n_total_pairs"]
+    if (scored & (k < 1)).any():
+        refuse(scored & (k < 1), "n_pos_pairs",
+               "must be at least 1 on rows with an average_precision (a profile without positive "
+               "pairs has no AP: NaN)")
+    if (scored & (k > n)).any():
+        refuse(scored & (k > n), "n_pos_pairs", "must not exceed n_total_pairs (positives are among "
+               "the ranked pairs)", versus="n_total_pairs")
 
 
 def _scored(ap_scores: pd.DataFrame) -> pd.DataFrame:
@@ -105,6 +161,7 @@ def get_map_pvalue(
     *,
     null_sampler: str = "fast",
     map_null: str = "shared",
+    exact_limit: int = EXACT_LIMIT,
 ) -> pd.DataFrame:
     """mAP of each group with its p-value, before any multiple-testing correction.
 
@@ -115,10 +172,15 @@ def get_map_pvalue(
     null_size : number of null samples per configuration (a positive integer).
     seed : top-level seed of the null distributions (a non-negative integer).
     progress_bar, max_workers, cache_dir : accepted for copairs compatibility and ignored.
-    null_sampler : "fast" or "copairs" (bit-exact with copairs 0.5.5), see :mod:`mapeval.nulls`.
+    null_sampler : "fast" or "copairs" (bit-exact with copairs 0.5.5), see :mod:`mapeval.nulls`;
+        or "exact": p = P(group null >= mAP) from the enumerated null (:mod:`mapeval.exact`,
+        copairs issue 105), Monte Carlo with ``null_size`` draws where the null is too large
+        to enumerate (then ``p_value_exact`` is False and an ``ExactNullWarning`` is raised).
     map_null : "shared" (copairs): the group null is the element-wise float32 mean of its
         members' per-configuration null rows, members with the same (k, N) sharing one row.
         "independent": every member draws its own null row.
+    exact_limit : with ``null_sampler="exact"``: the largest comb(N, k) enumerated and the
+        largest support of a group's convolution (default 2,000,000).
 
     Returns
     -------
@@ -126,13 +188,16 @@ def get_map_pvalue(
     ``mean_average_precision``, ``indices`` (copairs: the positions of the group's rows among the
     scored rows of ``ap_scores``, i.e. after dropping rows without an AP and renumbering from 0),
     ``mean_normalized_average_precision`` and ``p_value`` = (1 + #{null > mAP}) / (1 + null_size),
-    the comparison made in float32 as copairs makes it.
+    the comparison made in float32 as copairs makes it. With ``null_sampler="exact"``,
+    ``p_value`` = P(null >= mAP) (ties within float32 rounding count) and a last column
+    ``p_value_exact`` (bool) says where it is exact.
     """
     del progress_bar, max_workers, cache_dir  # copairs-only options
     map_null = _check_map_null(map_null)
-    null_sampler = check_sampler(null_sampler)
+    null_sampler = check_sampler(null_sampler, exact_ok=True)
     null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
     seed = seed_value(seed)
+    exact_limit = check_exact_limit(exact_limit)
     _require_ap_columns(ap_scores, "get_map_pvalue")
     sameby = column_list(sameby, "sameby")
     _check_sameby_columns(ap_scores, sameby)
@@ -156,6 +221,26 @@ def get_map_pvalue(
     order = np.argsort(codes, kind="stable")
     member_rows = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
 
+    p_exact = None
+    if null_sampler == "exact":
+        p, p_exact = exact_group_p_values(configs, rev, member_rows, maps, map_null, null_size,
+                                          seed, exact_limit)
+    else:
+        p = _sampled_p_values(configs, rev, member_rows, maps, map_null, null_size, seed,
+                              null_sampler)
+
+    out = keys.copy()
+    out["mean_average_precision"] = maps
+    out["indices"] = [rows.tolist() for rows in member_rows]
+    out["mean_normalized_average_precision"] = norm_means.to_numpy(dtype=np.float64)
+    out["p_value"] = p
+    if p_exact is not None:
+        out["p_value_exact"] = p_exact
+    return out
+
+
+def _sampled_p_values(configs, rev, member_rows, maps, map_null, null_size, seed, null_sampler):
+    """(1 + #{null > mAP}) / (1 + null_size) per group, the null sampled as copairs does."""
     nulls = None if map_null == "independent" else null_distributions(configs, null_size, seed, null_sampler)
     # groups by null composition (member configurations): one null per composition, then a
     # count per group, or one sort when many groups share it
@@ -176,13 +261,7 @@ def get_map_pvalue(
             p[groups] = p_value_greater(np.sort(null), maps[groups])
         else:
             p[groups] = [p_value_greater_one(null, maps[g]) for g in groups]
-
-    out = keys.copy()
-    out["mean_average_precision"] = maps
-    out["indices"] = [rows.tolist() for rows in member_rows]
-    out["mean_normalized_average_precision"] = norm_means.to_numpy(dtype=np.float64)
-    out["p_value"] = p
-    return out
+    return p
 
 
 def mean_average_precision(
@@ -197,13 +276,15 @@ def mean_average_precision(
     *,
     null_sampler: str = "fast",
     map_null: str = "shared",
+    exact_limit: int = EXACT_LIMIT,
 ) -> pd.DataFrame:
     """mAP of each group of profiles, with a permutation p-value and BH correction.
 
     Parameters
     ----------
-    ap_scores, sameby, null_size, seed, null_sampler, map_null, progress_bar, max_workers,
-    cache_dir : as :func:`get_map_pvalue`.
+    ap_scores, sameby, null_size, seed, null_sampler, map_null, exact_limit, progress_bar,
+    max_workers, cache_dir : as :func:`get_map_pvalue` (``null_sampler="exact"``: the exact
+        null, copairs issue 105; for the label-permutation test see :func:`mapeval.permutation_map`).
     threshold : significance level for ``below_p`` / ``below_corrected_p``, in (0, 1).
 
     Returns
@@ -216,7 +297,7 @@ def mean_average_precision(
     threshold = probability(threshold, "threshold")
     out = get_map_pvalue(
         ap_scores, sameby, null_size, seed, progress_bar, max_workers, cache_dir,
-        null_sampler=null_sampler, map_null=map_null,
+        null_sampler=null_sampler, map_null=map_null, exact_limit=exact_limit,
     )
     out["corrected_p_value"] = benjamini_hochberg(out["p_value"].to_numpy())
     out["below_p"] = out["p_value"] < threshold
@@ -237,6 +318,7 @@ def mean_average_precision_hierarchical(
     *,
     null_sampler: str = "fast",
     map_null: str = "shared",
+    exact_limit: int = EXACT_LIMIT,
 ) -> pd.DataFrame:
     """mAP per group with the two-stage (hierarchical) FDR correction of copairs 0.5.5.
 
@@ -257,7 +339,7 @@ def mean_average_precision_hierarchical(
     check_hierarchy(hierarchical_by, sameby_list)  # before the (costly) null distributions
     out = get_map_pvalue(
         ap_scores, sameby_list, null_size, seed, progress_bar, max_workers, cache_dir,
-        null_sampler=null_sampler, map_null=map_null,
+        null_sampler=null_sampler, map_null=map_null, exact_limit=exact_limit,
     )
     out = apply_hierarchical_fdr_correction(out, hierarchical_by, sameby_list)
     out["below_p"] = out["p_value"] < threshold
@@ -266,7 +348,8 @@ def mean_average_precision_hierarchical(
 
 
 def ap_p_values(
-    ap_scores: pd.DataFrame, null_size: int, seed: int = 0, null_sampler: str = "fast"
+    ap_scores: pd.DataFrame, null_size: int, seed: int = 0, null_sampler: str = "fast",
+    *, exact_limit: int = EXACT_LIMIT,
 ) -> np.ndarray:
     """p-value of every AP: (1 + #{null >= AP}) / (1 + null_size) (SPEC §1.5).
 
@@ -274,8 +357,13 @@ def ap_p_values(
     (and seeds) as :func:`mean_average_precision`, compared in float64 as copairs compares them.
     Returns a float64 array aligned with ``ap_scores`` rows (NaN where there is no AP); copairs
     stores the same values rounded to float32.
+
+    ``null_sampler="exact"``: p = P(null >= AP) from the enumerated null of the AP's
+    configuration (ties within float32 rounding count), Monte Carlo with ``null_size`` fast
+    draws (and an ``ExactNullWarning``) for configurations above ``exact_limit`` rank lists.
     """
-    null_sampler = check_sampler(null_sampler)
+    null_sampler = check_sampler(null_sampler, exact_ok=True)
+    exact_limit = check_exact_limit(exact_limit)
     null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
     seed = seed_value(seed)
     _require_ap_columns(ap_scores, "ap_p_values")
@@ -285,9 +373,12 @@ def ap_p_values(
         return out
     ap = ap_scores.loc[keep]
     configs, rev = _configs(ap)
+    values = ap["average_precision"].to_numpy(dtype=np.float64)
+    if null_sampler == "exact":
+        out[keep] = exact_ap_p_values(configs, rev, values, null_size, seed, exact_limit)[0]
+        return out
     nulls = null_distributions(configs, null_size, seed, null_sampler)
     nulls.sort(axis=1)
-    values = ap["average_precision"].to_numpy(dtype=np.float64)
     p = np.empty(len(ap))
     for c in range(len(configs)):
         sel = rev == c

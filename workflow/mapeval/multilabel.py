@@ -1,25 +1,39 @@
-"""Average precision when a profile carries several labels (SPEC §1.6).
+"""Average precision when a profile carries several labels (SPEC §1.6; docs/methods.md §1.6).
 
-For each label t, positive pairs are pairs that both carry t (and satisfy the other positive
-constraints); negative pairs, with the label column in ``neg_diffby``, are pairs whose label sets
-do not intersect. The query unit is (profile, label): its rank list holds the partners sharing t
-and every profile that shares no label with it; profiles sharing another label are left out.
+The query unit is (profile, label). For label t of profile p, the positives are the partners
+that also carry t (and satisfy the other positive constraints). Every label of p shares p's
+negatives; with the label column in ``neg_diffby``, ``negative_rule`` says how that column is
+read:
+
+* ``"share_none"`` (default; copairs 0.5.5): a negative shares no label with p. Partners sharing
+  another label of p are neither positive nor negative for (p, t).
+* ``"ignore_labels"``: the labels do not restrict the negatives; they are the partners that
+  satisfy ``neg_sameby`` and the other ``neg_diffby`` columns, whatever labels they carry. A
+  partner carrying t is then a positive and also a negative of (p, t): it stands in the rank
+  list twice, with the same similarity, and ranks first as the positive (ties: positives
+  first). This is what copairs @880f22a (the CPJUMP1 notebooks' pin) computed for the notebooks'
+  compound-gene matching, where the genetic side's label is a string: its
+  ``MatcherMultilabel`` reads each profile's labels as ``set(value)``, the characters of a gene
+  symbol, which never intersect a compound's set of symbols, so its share-no-label filter
+  removed no pair (docs/methods.md §12.6). It equals leaving the label column out of
+  ``neg_diffby``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from .average_precision import (
-    _ONE,
-    _check_negatives,
+    RANK_ONE,
     ap_from_counts,
     better_negative_counts,
     check_batch_size,
+    check_negatives,
     prepare_inputs,
     resolve_similarity,
     sorted_starts,
@@ -29,6 +43,72 @@ from .normalization import normalize_ap
 from .pairs import NegativeRule, all_differ, codes, group_ids, pairs_within_groups
 from .parallel import resolve_threads
 from .similarity import PairwiseSimilarity
+
+#: How a multilabel column in ``neg_diffby`` restricts the negatives (see the module docstring).
+NEGATIVE_RULES = ("share_none", "ignore_labels")
+
+
+@dataclass(frozen=True)
+class _RuleWithout(NegativeRule):
+    """A :class:`~mapeval.pairs.NegativeRule` minus the pairs in ``excluded`` ((n, n) sparse,
+    symmetric), which are counted separately (:class:`_NegativeCopies`)."""
+
+    excluded: sparse.csr_matrix | None = None
+
+    def all_negative(self, rows: np.ndarray, cols: np.ndarray) -> bool:
+        return self.excluded is None and super().all_negative(rows, cols)
+
+    def mask(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        m = super().mask(rows, cols)
+        if self.excluded is not None:
+            m &= self.excluded[rows][:, cols].toarray() == 0
+        return m
+
+
+@dataclass(frozen=True)
+class _NegativeCopies:
+    """Partners that are positive (for some label) and negative for a row: each is one negative
+    of the row, ranked by the similarity of the positive pair."""
+
+    matrix: sparse.csr_matrix | None  # (n, n) 1 where (row, partner) is such a pair
+    starts: np.ndarray  # (n + 1,) slice of each row in ``keys``
+    keys: np.ndarray  # float32 rank keys of the copies, row by row, ascending
+    per_row: np.ndarray  # (n,) number of copies of each row
+
+    @classmethod
+    def of(cls, i: np.ndarray, j: np.ndarray, s: np.ndarray, n_rows: int) -> _NegativeCopies:
+        """From the positive pairs (i, j) with similarity s that are also negative pairs (a pair
+        positive under several labels is one copy)."""
+        row, partner = np.r_[i, j], np.r_[j, i]
+        key = RANK_ONE - np.r_[s, s]
+        pair_id = row.astype(np.int64) * n_rows + partner
+        _, first = np.unique(pair_id, return_index=True)
+        row, partner, key = row[first], partner[first], key[first]
+        order = np.lexsort((key, row))
+        row, partner, key = row[order], partner[order], key[order]
+        per_row = np.bincount(row, minlength=n_rows).astype(np.int64)
+        starts = np.r_[0, np.cumsum(per_row)]
+        matrix = None
+        if len(row):
+            ones = np.ones(len(row), dtype=np.int8)
+            matrix = sparse.csr_matrix((ones, (row, partner)), shape=(n_rows, n_rows))
+        return cls(matrix, starts, key, per_row)
+
+    def count(self, entry_row: np.ndarray, entry_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For every positive entry: copies of its row ranked strictly above it (key smaller)
+        and copies with exactly its key (its own copy included)."""
+        better = np.zeros(len(entry_row), dtype=np.int64)
+        tied = np.zeros(len(entry_row), dtype=np.int64)
+        rows = np.flatnonzero(self.per_row)
+        # entry_row is sorted: the entries of row r are one slice
+        first = np.searchsorted(entry_row, rows, side="left")
+        last = np.searchsorted(entry_row, rows, side="right")
+        for r, a, b in zip(rows, first, last):
+            keys = self.keys[self.starts[r] : self.starts[r + 1]]
+            left = np.searchsorted(keys, entry_key[a:b], side="left")
+            better[a:b] = left
+            tied[a:b] = np.searchsorted(keys, entry_key[a:b], side="right") - left
+        return better, tied
 
 
 def _label_lists(meta: pd.DataFrame, col: str) -> list[list]:
@@ -59,6 +139,7 @@ def average_precision(
     *,
     distance: str | PairwiseSimilarity | None = None,
     progress_bar: bool = False,
+    negative_rule: str = "share_none",
 ) -> pd.DataFrame:
     """Average precision per (profile, label).
 
@@ -70,15 +151,29 @@ def average_precision(
         (positives share the label); in ``neg_diffby`` it means negatives share no label.
     distance, progress_bar : copairs' names, accepted for compatibility (see
         :func:`mapeval.average_precision`).
+    negative_rule : how the label column in ``neg_diffby`` restricts the negatives:
+        ``"share_none"`` (copairs 0.5.5: a negative shares no label with the query profile) or
+        ``"ignore_labels"`` (not at all: negatives are the partners allowed by ``neg_sameby``
+        and the other ``neg_diffby`` columns, so a partner sharing the query's label is also a
+        negative and enters the rank list twice; copairs @880f22a on the CPJUMP1 notebooks'
+        compound-gene input, see the module docstring).
 
     Returns
     -------
     DataFrame, one row per (profile, label) with at least one positive pair: the metadata with
     ``multilabel_col`` holding that single label, ``n_pos_pairs``, ``n_total_pairs``,
     ``average_precision`` and ``normalized_average_precision`` (copairs 0.5.5's columns);
-    ordered by profile, then label.
+    ordered by profile, then label. ``n_total_pairs`` counts every entry of the rank list (under
+    ``"ignore_labels"`` a partner that is positive and negative counts twice).
     """
     del progress_bar
+    if not isinstance(negative_rule, str) or negative_rule not in NEGATIVE_RULES:
+        raise ValueError(
+            f"negative_rule must be one of {list(NEGATIVE_RULES)}, got {negative_rule!r}: "
+            "'share_none' = negatives share no label with the query (copairs 0.5.5); "
+            "'ignore_labels' = labels do not restrict the negatives (copairs @880f22a on the "
+            "CPJUMP1 notebooks' compound-gene input)"
+        )
     similarity = resolve_similarity(similarity, distance)
     batch_size = check_batch_size(batch_size)
     threads = resolve_threads(threads)
@@ -97,9 +192,9 @@ def average_precision(
         raise ValueError(f"multilabel column {multilabel_col!r} in neg_sameby is not supported")
     other_pos = [c for c in pos_sameby if c != multilabel_col]
     other_neg = [c for c in neg_diffby if c != multilabel_col]
-    labels_in_neg = multilabel_col in neg_diffby
-    if not (labels_in_neg or other_neg or neg_sameby):
+    if not (multilabel_col in neg_diffby or other_neg or neg_sameby):
         raise ValueError("give the multilabel column or another column in neg_diffby")
+    labels_in_neg = multilabel_col in neg_diffby and negative_rule == "share_none"
     meta2, lists, keep, used, sim = prepare_inputs(
         meta,
         feats,
@@ -136,16 +231,31 @@ def average_precision(
         label_matrix = sparse.csr_matrix(
             (np.ones(len(ex_row), dtype=np.int32), (ex_row, ex_label)), shape=(n_rows, n_labels)
         )
-    rule = NegativeRule(neg_group, codes(meta2, other_neg), label_matrix)
+    neg_diff = codes(meta2, other_neg)
+    # positive pairs that the rule also makes negative (only when labels do not restrict the
+    # negatives): their negative copies are counted from the positives' own similarities below,
+    # so that a copy ties its positive exactly (ties: positives first)
+    also_negative = (neg_group[i] == neg_group[j]) & (neg_group[i] >= 0) & all_differ(neg_diff, i, j)
+    if label_matrix is not None:
+        also_negative[:] = False  # the two share the positive's label
 
     s = sim.pairs(i, j)
+    copies = _NegativeCopies.of(i[also_negative], j[also_negative], s[also_negative], n_rows)
+    rule = _RuleWithout(neg_group, neg_diff, label_matrix, copies.matrix)
     entry_row = np.r_[i, j]
     entry_unit = np.r_[e1, e2]
-    entry_key = _ONE - np.r_[s, s]
+    entry_key = RANK_ONE - np.r_[s, s]
+    entry_copy = np.r_[also_negative, also_negative]
     order = np.argsort(entry_row, kind="stable")
     entry_row, entry_unit, entry_key = entry_row[order], entry_unit[order], entry_key[order]
+    entry_copy = entry_copy[order]
     counts, n_neg, tied = better_negative_counts(sim, entry_row, entry_key, rule, batch_size, threads)
-    _check_negatives(meta2, entry_row[sorted_starts(entry_row)], n_neg, used)
+    copy_better, copy_tied = copies.count(entry_row, entry_key)
+    counts += copy_better
+    # a positive tying its own negative copy is by construction, not a chance tie
+    tied += copy_tied - entry_copy
+    n_neg += copies.per_row
+    check_negatives(meta2, entry_row[sorted_starts(entry_row)], n_neg, used)
     ap, k = ap_from_counts(entry_unit, entry_key, counts, len(ex_row))
     warn_ties(entry_unit, entry_key, counts, tied, ap, int((k > 0).sum()), "(profile, label) queries")
 

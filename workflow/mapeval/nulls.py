@@ -8,27 +8,47 @@ k ones among N. Two samplers give the same distribution:
   shuffle of ``arange(N)`` whose first k entries are the positive ranks. Costs O(N) per sample.
 * ``"fast"`` (default): draws only the k positive ranks (uniform k-subsets of range(N)) and
   computes AP with the same float32 arithmetic as copairs, so null values are identical
-  functions of the rank set. Costs O(k) per sample.
+  functions of the rank set. When k or N - k is at most N/3 it draws the smaller of the two
+  rank sets without touching the other ranks (k values with replacement, repeated ones redrawn):
+  O(k) per sample, plus O(N) to list the positives when the negatives were drawn (k >= 2N/3);
+  in between, the k smallest of N random keys: O(N).
+
+Draws expected to take :data:`LONG_DRAW_SECONDS` or more report their progress through the
+``logging`` module (logger ``"mapeval"``, level INFO: shown once a script calls e.g.
+``logging.basicConfig(stream=sys.stderr, level=logging.INFO)``; nothing by default).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from ._checks import positive_int, seed_value
 
-NULL_SAMPLERS = ("fast", "copairs")
+#: "exact" enumerates the null (mapeval.exact); it draws no samples, so null_distributions refuses it.
+NULL_SAMPLERS = ("fast", "copairs", "exact")
 _CHUNK_CELLS = 8_000_000
 
 
-def check_sampler(sampler: object) -> str:
-    """The null sampler name, or a ValueError naming the choices."""
+def check_sampler(sampler: object, exact_ok: bool = False) -> str:
+    """The null sampler name, or a ValueError naming the choices.
+
+    ``exact_ok``: whether "exact" is accepted (the mAP and AP p-value functions); samplers of
+    null rows (:func:`null_distributions`) refuse it.
+    """
     if sampler not in NULL_SAMPLERS:
         raise ValueError(f"null_sampler must be one of {NULL_SAMPLERS}, got {sampler!r}")
+    if sampler == "exact" and not exact_ok:
+        raise ValueError(
+            "null_sampler='exact' enumerates null distributions and draws no null rows: this "
+            "function takes 'fast' or 'copairs' (the exact null of one configuration is "
+            "mapeval.exact.ap_null_distribution(k, n))"
+        )
     return str(sampler)
 
 
@@ -43,32 +63,96 @@ def _rank_dtype(n: int) -> type:
     return np.uint16 if n < 2**16 else np.uint32
 
 
-def _copairs_samples(null_size: int, k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+#: Cells (samples x N) of int64 ranks shuffled per chunk by the copairs sampler (16 MB).
+_COPAIRS_CHUNK_CELLS = 2_000_000
+#: The fast sampler draws the smaller of the positive and the negative rank sets by redrawing
+#: repeated ranks when it is at most this share of N; above it, the positives are the k smallest
+#: of N random keys (redrawing would take many rounds there; both cost O(N) at this share).
+_REDRAW_MAX_SHARE = 1 / 3
+#: Cells (samples x N) of the boolean mask that turns negative ranks into positive ones.
+_MASK_CELLS = 2_000_000
+
+Progress = Callable[[int], None]
+
+
+def _copairs_samples(
+    null_size: int, k: int, n: int, rng: np.random.Generator, progress: Progress | None = None
+) -> np.ndarray:
+    # copairs' stream: every sample is a full Fisher-Yates shuffle of arange(N), rows in order
+    # (``permuted`` draws the same swaps whatever the dtype and the chunking). int64 rows shuffle
+    # 10-25% faster than uint16 ones (numpy swaps 8-byte items with a fast path); the ranks are
+    # cast back to the rank dtype before the AP, whose float32 arithmetic depends on it.
     dtype = _rank_dtype(n)
     out = np.empty(null_size, dtype=np.float32)
-    chunk = max(1, _CHUNK_CELLS // n)
+    chunk = max(1, min(null_size, _COPAIRS_CHUNK_CELLS // n))
+    template = np.tile(np.arange(n, dtype=np.int64), (chunk, 1))
+    work = np.empty_like(template)
     for s in range(0, null_size, chunk):
         rows = min(chunk, null_size - s)
-        idx = np.tile(np.arange(n, dtype=dtype), (rows, 1))
+        idx = work[:rows]
+        np.copyto(idx, template[:rows])
         rng.permuted(idx, axis=1, out=idx)
-        out[s : s + rows] = _ap_of_ranks(np.sort(idx[:, :k], axis=1))
+        out[s : s + rows] = _ap_of_ranks(np.sort(idx[:, :k], axis=1).astype(dtype))
+        if progress is not None:
+            progress(rows)
     return out
 
 
-def _fast_samples(null_size: int, k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+def _distinct_sorted(rows: int, m: int, n: int, rng: np.random.Generator, dtype: type) -> np.ndarray:
+    """(rows, m) sorted uniform m-subsets of range(n), m < n: each row drawn with replacement,
+    then its duplicates redrawn (and the row re-sorted) until its values are distinct.
+
+    Uniform: a row's state is a multiset, each round keeps its distinct values and adds fresh
+    uniform draws, so every relabelling of range(n) leaves the distribution of the final set
+    unchanged; relabellings reach every m-subset from any other, so all are equally likely.
+    About m^2 / 2n values are redrawn in the first round and a share ~m/n of them again in each
+    next one: cheap while m is a small share of n.
+    """
+    out = rng.integers(0, n, size=(rows, m), dtype=dtype)
+    out.sort(axis=1)
+    todo = np.arange(rows)
+    sub = out
+    while m > 1:
+        dup = np.zeros(sub.shape, dtype=bool)
+        np.equal(sub[:, 1:], sub[:, :-1], out=dup[:, 1:])
+        has = dup.any(axis=1)
+        if not has.any():
+            break
+        todo, sub, dup = todo[has], sub[has], dup[has]
+        sub[dup] = rng.integers(0, n, size=int(dup.sum()), dtype=dtype)
+        sub.sort(axis=1)
+        out[todo] = sub
+    return out
+
+
+def _complement(ranks: np.ndarray, n: int) -> np.ndarray:
+    """The sorted values of range(n) missing from each row of ``ranks`` (sorted, distinct)."""
+    rows, m = ranks.shape
+    out = np.empty((rows, n - m), dtype=ranks.dtype)
+    step = max(1, _MASK_CELLS // n)
+    for s in range(0, rows, step):
+        part = ranks[s : s + step]
+        mask = np.ones((len(part), n), dtype=bool)
+        mask[np.arange(len(part))[:, None], part] = False
+        out[s : s + step] = (np.flatnonzero(mask) % n).reshape(len(part), n - m)
+    return out
+
+
+def _fast_samples(
+    null_size: int, k: int, n: int, rng: np.random.Generator, progress: Progress | None = None
+) -> np.ndarray:
     dtype = _rank_dtype(n)
     out = np.empty(null_size, dtype=np.float32)
     chunk = max(1, _CHUNK_CELLS // max(k, 1))
-    sparse_draw = k * k < n  # duplicates are rare: draw with replacement and redraw collisions
+    m = min(k, n - k)  # the smaller of the positive and the negative rank sets
+    redraw = m <= n * _REDRAW_MAX_SHARE
     for s in range(0, null_size, chunk):
         rows = min(chunk, null_size - s)
-        if sparse_draw:
-            ranks = np.sort(rng.integers(0, n, size=(rows, k)), axis=1)
-            while True:
-                dup = (np.diff(ranks, axis=1) == 0).any(axis=1) if k > 1 else np.zeros(rows, bool)
-                if not dup.any():
-                    break
-                ranks[dup] = np.sort(rng.integers(0, n, size=(int(dup.sum()), k)), axis=1)
+        if redraw:
+            # O(m) per sample, never touching all N ranks (the negatives when they are fewer)
+            ranks = _distinct_sorted(rows, m, n, rng, dtype)
+            if m < k:
+                ranks = _complement(ranks, n)
         else:
             sub = max(1, _CHUNK_CELLS // n)
             ranks = np.empty((rows, k), dtype=np.int64)
@@ -77,7 +161,82 @@ def _fast_samples(null_size: int, k: int, n: int, rng: np.random.Generator) -> n
                 keys = rng.random((r, n))
                 ranks[t : t + r] = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
         out[s : s + rows] = _ap_of_ranks(ranks.astype(dtype))
+        if progress is not None:
+            progress(rows)
     return out
+
+
+_LOG = logging.getLogger("mapeval")
+#: Null draws expected to take at least this long (seconds) log their progress.
+LONG_DRAW_SECONDS = 10.0
+#: A progress line at least every this many seconds, or at every further 10% of the draw ...
+PROGRESS_EVERY = 30.0
+#: ... but not more often than this (a short draw logs a few lines, not ten).
+PROGRESS_MIN_GAP = 3.0
+
+
+def draw_seconds(sampler: str, k: int, n: int) -> float:
+    """Rough CPU seconds per null sample of configuration (k, N), to decide whether a draw is
+    long (measured on the project machine: 2 cores of a Xeon, numpy 2.4, 2026-12)."""
+    if sampler == "copairs":
+        return 0.3e-6 + 13e-9 * n + 20e-9 * k  # the shuffle, then sorting the first k
+    m = min(k, n - k)
+    if m > n * _REDRAW_MAX_SHARE:
+        return 0.3e-6 + 30e-9 * n  # random keys and a partition
+    # each round of redrawing re-sorts the rows that still repeat a rank: about
+    # log(m^2 / 2N) / log(N / m) rounds after the first
+    rounds = 1 + max(0.0, np.log(max(m * m / (2 * n), 1.0)) / np.log(n / max(m, 1)))
+    return 0.3e-6 + 8e-9 * m * rounds + (6e-9 * n if m < k else 0.0)
+
+
+class DrawProgress:
+    """Progress of a null draw through ``logging`` (logger ``"mapeval"``, INFO).
+
+    Silent unless the draw is expected to take :data:`LONG_DRAW_SECONDS` or more and INFO is
+    enabled for the logger; then one line at the start (the expected time), a line at every 10%
+    or every :data:`PROGRESS_EVERY` seconds (whichever first, at most one per
+    :data:`PROGRESS_MIN_GAP` seconds), and one at the end.
+    """
+
+    def __init__(self, what: str, expected_seconds: float) -> None:
+        self.what = what
+        self.total = max(expected_seconds, 1e-12)
+        self.done = 0.0
+        self.active = expected_seconds >= LONG_DRAW_SECONDS and _LOG.isEnabledFor(logging.INFO)
+        self.start = self.last = time.monotonic()
+        self.next_share = 0.1
+        if self.active:
+            _LOG.info("%s: expected to take about %s", what, _duration(expected_seconds))
+
+    def advance(self, seconds_of_work: float) -> None:
+        """Record work done, in expected seconds."""
+        if not self.active:
+            return
+        self.done += seconds_of_work
+        share = min(self.done / self.total, 1.0)
+        now = time.monotonic()
+        due = share >= self.next_share or now - self.last >= PROGRESS_EVERY
+        if due and now - self.last >= PROGRESS_MIN_GAP and share < 1.0:
+            elapsed = now - self.start
+            left = elapsed / share * (1 - share) if share > 0 else float("nan")
+            _LOG.info("%s: %.0f%% done after %s, about %s left", self.what, 100 * share,
+                      _duration(elapsed), _duration(left))
+            self.last = now
+            self.next_share = np.floor(share * 10 + 1) / 10
+
+    def finish(self) -> None:
+        if self.active:
+            _LOG.info("%s: done in %s", self.what, _duration(time.monotonic() - self.start))
+
+
+def _duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def config_seeds(n_configs: int, seed: int) -> np.ndarray:
@@ -114,13 +273,22 @@ def null_distributions(
     draw = _copairs_samples if sampler == "copairs" else _fast_samples
     seeds = config_seeds(len(configs), seed)
     out = np.empty((len(configs), null_size), dtype=np.float32)
-    for c, ((k, n), s) in enumerate(zip(configs.tolist(), seeds.tolist())):
-        key = (sampler, k, n, s, null_size)
+    keys = [(sampler, k, n, s, null_size) for (k, n), s in zip(configs.tolist(), seeds.tolist())]
+    missing = [c for c, key in enumerate(keys) if _NULL_CACHE.get(key) is None]
+    cost = {c: draw_seconds(sampler, keys[c][1], keys[c][2]) for c in missing}
+    progress = DrawProgress(
+        f"mapeval null ({sampler} sampler): {len(missing)} configuration(s) x {null_size:,} samples",
+        null_size * sum(cost.values()),
+    )
+    for c, key in enumerate(keys):
         row = _NULL_CACHE.get(key)
         if row is None:
-            row = draw(null_size, k, n, np.random.default_rng(s))
+            _, k, n, s, _ = key
+            row = draw(null_size, k, n, np.random.default_rng(s),
+                       lambda rows, per=cost.get(c, 0.0): progress.advance(rows * per))
             _NULL_CACHE.put(key, row)
         out[c] = row
+    progress.finish()
     return out
 
 
@@ -185,9 +353,16 @@ def independent_group_null(
     flat = [v for kn in members for v in kn]
     ss = np.random.SeedSequence([seed, len(members), *flat])
     draw = _copairs_samples if sampler == "copairs" else _fast_samples
+    cost = [draw_seconds(sampler, k, n) for k, n in members]
+    progress = DrawProgress(
+        f"mapeval independent group null ({sampler} sampler): {len(members)} member(s) x "
+        f"{null_size:,} samples", null_size * sum(cost),
+    )
     total = np.zeros(null_size, dtype=np.float64)
-    for (k, n), child in zip(members, ss.spawn(len(members))):
-        total += draw(null_size, k, n, np.random.default_rng(child))
+    for (k, n), child, per in zip(members, ss.spawn(len(members)), cost):
+        total += draw(null_size, k, n, np.random.default_rng(child),
+                      lambda rows, per=per: progress.advance(rows * per))
+    progress.finish()
     return (total / len(members)).astype(np.float32)
 
 

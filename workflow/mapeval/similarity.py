@@ -20,10 +20,6 @@ PairwiseSimilarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 SIMILARITIES = ("cosine", "abs_cosine", "correlation", "euclidean")
 
 
-#: Products with at most this many multiply-adds run on one BLAS thread (a conservative
-#: bound: OpenBLAS stays on one thread below 2^18).
-_SINGLE_THREAD_GEMM = 65_536
-
 #: Cells (rows x features) gathered per chunk: 500,000 float64 = 4.0 MB stays below numpy's 4 MiB
 #: threshold for asking the kernel for huge pages, whose first touch costs 5-25 ms per chunk
 #: on machines with transparent huge pages in "madvise" mode; smaller chunks also stay in cache.
@@ -207,9 +203,9 @@ class Similarity:
 
         if g * size * self.data.shape[1] < 4 * chunk_cells:
             threads = 1  # too little work to pay for the threads
-        # BLAS runs small (s x f) @ (f x s) products on one thread: no need to limit it then
-        small = size * size * self.data.shape[1] <= _SINGLE_THREAD_GEMM
-        for _ in map_blocks(chunk, range(0, g, step), threads, limit_blas=not small):
+        # (s x f) @ (f x s) products are small: one BLAS thread each, serial or not (a
+        # multi-threaded BLAS spin-waits on them)
+        for _ in map_blocks(chunk, range(0, g, step), threads):
             pass
         return out
 

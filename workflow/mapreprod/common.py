@@ -66,20 +66,24 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if name.endswith(".parquet"):
         return pd.read_parquet(name)
     if name.endswith((".tsv", ".tsv.gz")):
-        return pd.read_csv(name, sep="\t")
+        return pd.read_csv(name, sep="\t", low_memory=False)
     if name.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(name)
+        return pd.read_csv(name, low_memory=False)
     raise ValueError(f"{name}: unknown table format (expected .csv, .csv.gz, .tsv, .tsv.gz or .parquet)")
 
 
-def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a result table (CSV, or parquet by extension) atomically: a failed write leaves no
-    partial file at ``path``."""
+def write_table(table: pd.DataFrame, path: str | os.PathLike, *, index: bool = False) -> None:
+    """Write a table atomically (a failed write leaves no partial file at ``path``), in the
+    format its name says: ``.parquet``, ``.tsv`` / ``.tsv.gz`` (tab-separated) or ``.csv`` /
+    ``.csv.gz``. ``index``: keep the DataFrame's index (e.g. row positions) as well."""
     path = Path(path)
+    name = path.name
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".parquet":
-        table.to_parquet(tmp, index=False)
+    tmp = path.with_name(f".{name}.tmp")
+    if name.endswith(".parquet"):
+        table.to_parquet(tmp, index=index)
     else:
-        table.to_csv(tmp, index=False, compression="gzip" if path.suffix == ".gz" else None)
+        sep = "\t" if name.endswith((".tsv", ".tsv.gz")) else ","
+        compression = "gzip" if name.endswith(".gz") else None
+        table.to_csv(tmp, sep=sep, index=index, compression=compression)
     os.replace(tmp, path)

@@ -189,40 +189,9 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     seen: dict[str, int] = {}
     for i, row in enumerate(df.itertuples(index=False)):
         where = f"manifest {path}, line {i + 2}"
-        for col in ("dataset", "file", "url"):
-            if not getattr(row, col).strip():
-                raise ValueError(f"{where}: column {col!r} is empty")
-        if not _DATASET.match(row.dataset):
-            raise ValueError(
-                f"{where}: column 'dataset' {row.dataset!r} is not a plain folder name"
-            )
-        parts = Path(row.file).parts
-        if (
-            Path(row.file).is_absolute()
-            or ".." in parts
-            or row.file.startswith(row.dataset + "/")
-            or VERIFIED_DIR in parts
-            or row.file == CHECKSUM_SIDECAR
-        ):
-            raise ValueError(
-                f"{where}: column 'file' {row.file!r} must be a relative path inside "
-                f"resources/{row.dataset}/ (without the dataset folder, not in "
-                f"{VERIFIED_DIR}/ or named {CHECKSUM_SIDECAR})"
-            )
-        size = row.bytes.strip()
-        if size in ("", "NA"):
-            sizes.append(None)
-        elif size.isdigit():
-            sizes.append(int(size))
-        else:
-            raise ValueError(f"{where}: column 'bytes' {row.bytes!r} is not a whole number")
-        digest = row.sha256.strip().lower()
-        if digest in ("", "na", "unknown"):
-            digests.append(None)
-        elif _SHA256.match(digest):
-            digests.append(digest)
-        else:
-            raise ValueError(f"{where}: column 'sha256' {row.sha256!r} is not 64 hex digits")
+        size, digest = _check_manifest_row(row, where)
+        sizes.append(size)
+        digests.append(digest)
         key = f"{row.dataset}/{row.file}"
         if key in seen:
             raise ValueError(f"{where}: {key} is listed twice (also line {seen[key]})")
@@ -231,6 +200,42 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     out["bytes"] = pd.array(sizes, dtype="Int64")
     out["sha256"] = pd.Series(digests, dtype=object)
     return out
+
+
+def _check_manifest_row(row: Any, where: str) -> tuple[int | None, str | None]:
+    """The size and sha256 of one manifest row (None where unpublished); ValueError naming
+    ``where`` and the column of the first bad value."""
+    for col in ("dataset", "file", "url"):
+        if not getattr(row, col).strip():
+            raise ValueError(f"{where}: column {col!r} is empty")
+    if not _DATASET.match(row.dataset):
+        raise ValueError(f"{where}: column 'dataset' {row.dataset!r} is not a plain folder name")
+    parts = Path(row.file).parts
+    if (
+        Path(row.file).is_absolute()
+        or ".." in parts
+        or row.file.startswith(row.dataset + "/")
+        or VERIFIED_DIR in parts
+        or row.file == CHECKSUM_SIDECAR
+    ):
+        raise ValueError(
+            f"{where}: column 'file' {row.file!r} must be a relative path inside "
+            f"resources/{row.dataset}/ (without the dataset folder, not in "
+            f"{VERIFIED_DIR}/ or named {CHECKSUM_SIDECAR})"
+        )
+    size = row.bytes.strip()
+    if size in ("", "NA"):
+        size_value = None
+    elif size.isdigit():
+        size_value = int(size)
+    else:
+        raise ValueError(f"{where}: column 'bytes' {row.bytes!r} is not a whole number")
+    digest = row.sha256.strip().lower()
+    if digest in ("", "na", "unknown"):
+        return size_value, None
+    if not _SHA256.match(digest):
+        raise ValueError(f"{where}: column 'sha256' {row.sha256!r} is not 64 hex digits")
+    return size_value, digest
 
 
 def manifest_entry(manifest: pd.DataFrame, dataset: str, file: str) -> ManifestEntry:
@@ -599,14 +604,7 @@ def fetch(
         ``mirror`` without ``relpath`` (each naming its config key).
     """
     dest = Path(dest)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
-        raise ValueError(
-            f"retries must be a whole number >= 1 (config key data.retries), got {retries!r}"
-        )
-    if not _number(timeout) or not timeout > 0:
-        raise ValueError(f"timeout must be a number > 0 (config key data.timeout): {timeout!r}")
-    if not _number(backoff) or not backoff >= 0:
-        raise ValueError(f"backoff must be a number >= 0 (config key data.backoff): {backoff!r}")
+    check_transport(retries, timeout, backoff)
     if mirror not in (None, "") and relpath is None:
         raise ValueError("fetch: relpath (<dataset>/<file>) is required with a mirror")
     src = source_url(url, relpath or "", mirror) if mirror not in (None, "") else url
@@ -624,64 +622,101 @@ def fetch(
         if attempt > 1:
             time.sleep(backoff * 2 ** (attempt - 2))
         try:
-            with _pooch_quiet_about_hashes():
-                pooch.retrieve(
-                    src,
-                    known_hash=f"sha256:{expected}" if expected else None,
-                    fname=dest.name,
-                    path=dest.parent,
-                    downloader=downloader,
-                )
-        except FileNotFoundError:
-            raise DownloadError(
-                f"cannot download {dest.name}: {src} does not exist. {_ways_out(dest)}"
-            ) from None
-        except requests.HTTPError as err:
-            code, reason = _http_status(err)
-            if code in (408, 429) or code >= 500:
-                last_error = _Transient(f"HTTP {code} {reason}")
-                log.warning("attempt %d/%d for %s: HTTP %d %s", attempt, retries, src, code,
-                            reason)
-                continue
-            raise DownloadError(
-                f"cannot download {dest.name}: {src} answered HTTP {code} {reason}. "
-                f"{_ways_out(dest)}"
-            ) from None
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            urllib3.exceptions.HTTPError,
-            TimeoutError,
-            ConnectionError,
-            _Transient,
-        ) as err:
-            last_error = err
-            log.warning("attempt %d/%d for %s: %s", attempt, retries, src, err)
-            continue
-        except ValueError as err:  # our size check, or pooch's sha256 check (bytes deleted)
-            if downloader.resumed and attempt < retries:
-                # The kept prefix may have been the corrupt part: try once more from byte 0.
+            _retrieve(src, dest, expected, downloader, may_restart=attempt < retries)
+        except _Retry as retry:
+            last_error = retry.cause
+            if retry.cause is None:
                 log.warning("%s failed verification after resuming; restarting", src)
-                last_error = None
-                continue
-            raise ChecksumMismatchError(
-                f"checksum mismatch for {dest.name} from {src}: {err} The source may be "
-                "corrupt, or the manifest (config key data.manifest) out of date."
-            ) from None
+            else:
+                log.warning("attempt %d/%d for %s: %s", attempt, retries, src, retry.cause)
+            continue
         if expected is None and checksum_log is not None:
             sidecar = Path(checksum_log)
             name = _sidecar_name(dest, sidecar)
             _record_checksum(sidecar, name, sha256sum(dest), dest.stat().st_size, src)
         return dest
+    raise DownloadError(_failure_message(dest, src, retries, last_error))
 
+
+def check_transport(retries: object, timeout: object, backoff: object) -> None:
+    """ValueError naming the config key (data.retries, data.timeout, data.backoff) of a bad
+    transport setting."""
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
+        raise ValueError(
+            f"retries must be a whole number >= 1 (config key data.retries), got {retries!r}"
+        )
+    if not _number(timeout) or not timeout > 0:
+        raise ValueError(f"timeout must be a number > 0 (config key data.timeout): {timeout!r}")
+    if not _number(backoff) or not backoff >= 0:
+        raise ValueError(f"backoff must be a number >= 0 (config key data.backoff): {backoff!r}")
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth another (``cause``; None: restart after resuming)."""
+
+    def __init__(self, cause: BaseException | None) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+#: Failures of one attempt that another attempt may not meet.
+_TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,
+    TimeoutError,
+    ConnectionError,
+    _Transient,
+)
+
+
+def _retrieve(
+    src: str, dest: Path, expected: str | None, downloader: ResumableDownloader, may_restart: bool
+) -> None:
+    """One attempt of :func:`fetch`: the file in place and verified, or an error sorted into
+    _Retry (try again), DownloadError (the source cannot give it) or ChecksumMismatchError."""
+    try:
+        with _pooch_quiet_about_hashes():
+            pooch.retrieve(
+                src,
+                known_hash=f"sha256:{expected}" if expected else None,
+                fname=dest.name,
+                path=dest.parent,
+                downloader=downloader,
+            )
+    except FileNotFoundError:
+        raise DownloadError(
+            f"cannot download {dest.name}: {src} does not exist. {_ways_out(dest)}"
+        ) from None
+    except requests.HTTPError as err:
+        code, reason = _http_status(err)
+        if code in (408, 429) or code >= 500:
+            raise _Retry(_Transient(f"HTTP {code} {reason}")) from None
+        raise DownloadError(
+            f"cannot download {dest.name}: {src} answered HTTP {code} {reason}. "
+            f"{_ways_out(dest)}"
+        ) from None
+    except _TRANSIENT_ERRORS as err:
+        raise _Retry(err) from None
+    except ValueError as err:  # our size check, or pooch's sha256 check (bytes deleted)
+        if downloader.resumed and may_restart:
+            # The kept prefix may have been the corrupt part: try once more from byte 0.
+            raise _Retry(None) from None
+        raise ChecksumMismatchError(
+            f"checksum mismatch for {dest.name} from {src}: {err} The source may be "
+            "corrupt, or the manifest (config key data.manifest) out of date."
+        ) from None
+
+
+def _failure_message(dest: Path, src: str, retries: int, last_error: BaseException | None) -> str:
     if isinstance(last_error, _Transient):
         reason = str(last_error)
     elif last_error is not None:
         reason = f"{type(last_error).__name__}: {last_error}"
     else:
         reason = "verification failed"
-    raise DownloadError(
+    return (
         f"cannot download {dest.name} from {src} after {retries} attempt(s) ({reason}); "
         f"offline, or the host is unreachable or failing. {_ways_out(dest)}"
     )

@@ -7,9 +7,11 @@ CellProfiler names, and every dataset here names its features differently.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 #: pycytominer <= 1.6 called the frequency/uniqueness filter "variance_threshold"; 1.7 renamed it
@@ -85,6 +87,91 @@ def normalize(
         return run(df)
     parts = [run(part) for _, part in df.groupby(by, sort=False, observed=True, dropna=False)]
     return pd.concat(parts).sort_index()
+
+
+#: A normalized value beyond this (in absolute value) is reported (docs/methods.md §13): robust
+#: or standard z-scores of real features stay within a few hundred, while a scale of (almost)
+#: zero, e.g. a MAD of 0 under ``mad_robustize`` ((x - median) / (0 + 1e-18)), gives 1e12-1e18.
+VALUE_BOUND = 1e6
+#: Columns of :func:`values_beyond`'s table.
+BEYOND_COLUMNS = ["plate", "feature", "max_abs", "n_values"]
+
+
+def values_beyond(
+    df: pd.DataFrame,
+    features: Sequence[str],
+    by: str | None = None,
+    bound: float = VALUE_BOUND,
+    what: str = "normalize",
+) -> pd.DataFrame:
+    """Features with a value beyond ``bound`` in absolute value, per group of ``by`` (a plate),
+    with a ``logging`` warning naming them (nothing is changed: the paper's arithmetic is kept).
+
+    Parameters
+    ----------
+    df : profiles after normalization (metadata + features).
+    features : the feature columns to check (numeric; NaN ignored, +-inf counts as beyond).
+    by : column whose groups are reported separately (e.g. the plate); None: one group "all".
+    bound : the threshold on |x|.
+    what : names the step in the warning (e.g. "cellhealth mad_robustize").
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`BEYOND_COLUMNS`: ``plate`` (the group of ``by``, as text), ``feature``,
+        ``max_abs`` (the largest |x| of that feature in that group) and ``n_values`` (values
+        beyond the bound); one row per (group, feature) with a value beyond, sorted by feature
+        then group; empty when every value is within the bound.
+    """
+    _check_features(df, features, what)
+    values = np.abs(df[list(features)].to_numpy(dtype=np.float64))
+    with np.errstate(invalid="ignore"):
+        beyond = values > bound
+    groups = (df[by].astype(str).to_numpy() if by is not None else np.full(len(df), "all"))
+    rows = []
+    for j, feature in enumerate(features):
+        hit = beyond[:, j]
+        if not hit.any():
+            continue
+        for group in sorted(set(groups[hit])):
+            here = hit & (groups == group)
+            rows.append((group, feature, float(values[here, j].max()), int(here.sum())))
+    table = pd.DataFrame(rows, columns=BEYOND_COLUMNS)
+    if len(table):
+        logging.getLogger(__name__).warning(
+            "%s: %s; the values are kept (the authors' arithmetic)", what, describe_beyond(table, bound)
+        )
+    return table
+
+
+def describe_beyond(table: pd.DataFrame, bound: float = VALUE_BOUND, limit: int = 8) -> str:
+    """One line about a :func:`values_beyond` table: "none", or the features, their plates and
+    the largest value, e.g. "2 feature(s) on 3 plate(s) beyond |x| = 1e+06, max |x| = 4e+18:
+    'Count' (P0, P1), 'Area' (P2)"."""
+    if table.empty:
+        return f"none beyond |x| = {bound:g}"
+    per_feature = table.groupby("feature", sort=False)["plate"].apply(lambda p: ", ".join(map(str, p)))
+    listed = "; ".join(f"{f!r} ({plates})" for f, plates in list(per_feature.items())[:limit])
+    more = f"; ... {len(per_feature) - limit} more" if len(per_feature) > limit else ""
+    return (
+        f"{len(per_feature)} feature(s) on {table['plate'].nunique()} plate(s) beyond "
+        f"|x| = {bound:g}, max |x| = {table['max_abs'].max():.3g}: {listed}{more}"
+    )
+
+
+def beyond_summary(tables: dict[str, pd.DataFrame], bound: float = VALUE_BOUND) -> tuple[str, str]:
+    """The reproduction row of one dataset's :func:`values_beyond` tables (one per step, e.g.
+    per preprocessing or assay): ``(ours, note)``, ours "none" or "N feature(s) on M plate(s),
+    max |x| = ...", the note naming the features and plates of each step."""
+    hit = {step: t for step, t in tables.items() if len(t)}
+    checked = ", ".join(tables) if tables else "nothing"
+    if not hit:
+        return "none", f"every normalized value within |x| <= {bound:g} ({checked})"
+    n_feat = sum(t["feature"].nunique() for t in hit.values())
+    n_plate = len({(step, p) for step, t in hit.items() for p in t["plate"]})
+    top = max(t["max_abs"].max() for t in hit.values())
+    note = "; ".join(f"{step}: {describe_beyond(t, bound)}" for step, t in hit.items())
+    return f"{n_feat} feature(s) on {n_plate} plate(s), max |x| = {top:.3g}", note + "; values kept as the authors computed them"
 
 
 def select_features(

@@ -57,10 +57,13 @@ def figures(path: str | None = None) -> pd.DataFrame:
     return table[COLUMNS]
 
 
-def figure_ids(dataset: str) -> list[str]:
-    """Ids of the figures of one dataset, in registry order."""
+def figure_ids(dataset: str, rule: str | None = None) -> list[str]:
+    """Ids of the figures of one dataset (drawn by ``rule``, if given), in registry order."""
     table = figures()
-    return table.loc[table["dataset"] == dataset, "id"].tolist()
+    keep = table["dataset"] == dataset
+    if rule is not None:
+        keep &= table["rule"] == rule
+    return table.loc[keep, "id"].tolist()
 
 
 def entry(figure_id: str) -> dict[str, str]:

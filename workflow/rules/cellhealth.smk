@@ -30,16 +30,18 @@ CELLHEALTH_CERES = {
     "ceres": f"{CELLHEALTH_INPUTS}/ceres.csv",
     "sample_info": f"{CELLHEALTH_INPUTS}/depmap_sample_info.csv",
 }
-# mAP settings of every analysis; the synthetic run uses its own (small) null size.
-CELLHEALTH_MAP = {
-    "null_size": (
-        CELLHEALTH["synthetic_data"]["null_size"]
-        if CELLHEALTH["synthetic"]
-        else CELLHEALTH["null_size"]
-    ),
+# Null size of every analysis (their settings: map_settings("cellhealth"), i.e. the map section
+# with cellhealth.seed); the synthetic run scores its small stand-in with its own (small) null.
+CELLHEALTH_NULL_SIZE = (
+    CELLHEALTH["synthetic_data"]["null_size"]
+    if CELLHEALTH["synthetic"]
+    else CELLHEALTH["null_size"]
+)
+# Options of the figures: the seed of the display-only jitter (Fig 3C/3E/3F) and, on the
+# synthetic plates, the stand-in mark.
+CELLHEALTH_FIGURE_OPTIONS = {
     "seed": CELLHEALTH["seed"],
-    "null_sampler": config["map"]["null_sampler"],
-    "map_null": config["map"]["map_null"],
+    **({"standin": "cellhealth.synthetic"} if CELLHEALTH["synthetic"] else {}),
 }
 # The analysis tables (the figures and the reproduction summary read all of them).
 CELLHEALTH_TABLES = {
@@ -72,7 +74,10 @@ rule cellhealth_synthetic_data:
         mem_mb=1000,
         runtime=10,
     params:
-        design=CELLHEALTH["synthetic_data"],
+        # the generator's keys (its null_size is an analysis setting: CELLHEALTH_NULL_SIZE)
+        design={
+            k: v for k, v in CELLHEALTH["synthetic_data"].items() if k != "null_size"
+        },
     script:
         "../scripts/cellhealth_synthetic.py"
 
@@ -112,7 +117,8 @@ rule cellhealth_plate_well:
         mem_mb=4000,
         runtime=240,
     params:
-        settings={**CELLHEALTH_MAP, "bh": CELLHEALTH["plate_well_bh"]},
+        settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
+        bh=CELLHEALTH["plate_well_bh"],
     script:
         "../scripts/cellhealth_plate_well.py"
 
@@ -132,7 +138,7 @@ rule cellhealth_activity:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=CELLHEALTH_MAP,
+        settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
     script:
         "../scripts/cellhealth_activity.py"
 
@@ -151,7 +157,7 @@ rule cellhealth_feature_groups:
         mem_mb=4000,
         runtime=480,
     params:
-        settings=CELLHEALTH_MAP,
+        settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
     script:
         "../scripts/cellhealth_feature_groups.py"
 
@@ -172,7 +178,7 @@ rule cellhealth_consistency:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=CELLHEALTH_MAP,
+        settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
         min_active_guides=CELLHEALTH["min_active_guides"],
     script:
         "../scripts/cellhealth_consistency.py"
@@ -195,9 +201,10 @@ rule cellhealth_figure:
         mem_mb=2000,
         runtime=20,
     params:
-        seed=CELLHEALTH["seed"],
+        figure="{figure}",
+        options=CELLHEALTH_FIGURE_OPTIONS,
     script:
-        "../scripts/cellhealth_figure.py"
+        "../scripts/figure.py"
 
 
 rule cellhealth_reproduction:

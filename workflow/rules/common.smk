@@ -43,12 +43,13 @@ MAP_THREADS = config["map"]["threads"]
 
 def map_settings(dataset, fields=settings.RESULT_FIELDS, section=None, **overrides):
     """The engine settings of one dataset (mapreprod.settings.MapSettings: the map section
-    overlaid with the dataset's keys, then ``overrides``) as a rule param: a plain dict of the
-    result ``fields`` the rule depends on, so that changing one reruns the rule and changing
-    anything else (batch size, threads, a field it does not use) does not. The rule script
-    rebuilds the object with mapreprod.settings.from_job(snakemake)."""
+    overlaid with the dataset's keys, then ``overrides``), handed over as a plain dict of the
+    result ``fields`` the job depends on: changing one of them reruns the job, changing anything
+    else (batch size, threads, a field it does not use) does not. The job's script rebuilds the
+    object with mapreprod.settings.from_job(snakemake)."""
     built = settings.from_config(config, dataset, section).replace(**overrides)
     return built.param(fields)
+
 
 # The figure registry (workflow/mapreprod/figures.tsv): id, dataset, paper figure, rule, caption.
 FIGURE_REGISTRY = registry.figures()
@@ -58,9 +59,10 @@ wildcard_constraints:
     figure=r"[A-Za-z0-9_]+",
 
 
-def figure_ids(dataset):
-    """Registered figure ids of one dataset (simulations, or a name of config['datasets'])."""
-    return registry.figure_ids(dataset)
+def figure_ids(dataset, rule=None):
+    """Registered figure ids of one dataset (simulations, or a name of config['datasets']),
+    only those drawn by ``rule`` if given."""
+    return registry.figure_ids(dataset, rule)
 
 
 def figure_targets(figure_ids):
@@ -165,15 +167,68 @@ def reproduction_inputs():
 
 # -- cpg0004 --
 
+
+def cpg0004_figure_inputs(wildcards):
+    """The mAP table of one cpg0004 figure (CPG0004_FIGURE_MAP), named map."""
+    return {"map": CPG0004_FIGURE_MAP[wildcards.figure]}
+
+
 # -- cpg0016orf --
 
+
+def cpg0016orf_figure_inputs(wildcards):
+    """The mAP table of one cpg0016[orf] figure (CPG0016ORF_FIGURE_MAP), named map."""
+    return {"map": CPG0016ORF_FIGURE_MAP[wildcards.figure]}
+
+
+def cpg0016orf_figure_options(wildcards):
+    """Options of one cpg0016[orf] figure: the BH level its table was called at, and the
+    stand-in mark."""
+    standin = {"standin": "cpg0016orf.synthetic"} if CPG0016ORF["synthetic"] else {}
+    return {"q": CPG0016ORF_FIGURE_FDR[wildcards.figure], **standin}
+
+
 # -- cpjump1 --
+
+
+def cpjump1_figure_inputs(wildcards):
+    """The class tables of one CPJUMP1 figure (CPJUMP1_FIGURE_INPUTS), named by condition or
+    task (the names mapreprod.datasets.cpjump1.figures reads)."""
+    return CPJUMP1_FIGURE_INPUTS[wildcards.figure]
+
 
 # -- perturbseq --
 
 # -- mitocheck --
 
 # -- own_data --
+
+
+def own_data_entry(wildcards):
+    """The config entry of one own dataset without its engine keys (OwnDataSpec.ENGINE_KEYS:
+    similarity, null size, seed, threshold; they reach the rules that use them through
+    own_data_settings) and its shard count, keys sorted (OwnDataWorkflow.entry)."""
+    return OWN.entry(wildcards)
+
+
+def own_data_settings(fields=settings.RESULT_FIELDS):
+    """params.settings of an own-data rule: the engine settings of the job's dataset (its entry's
+    similarity, null size, seed, threshold over the map section), only the result ``fields``
+    the rule depends on."""
+
+    def settings_of(wildcards):
+        entry = config["own_data"]["datasets"][wildcards.own_name]
+        return map_settings("own_data", fields, section=entry)
+
+    return settings_of
+
+
+def own_data_figure_options(wildcards):
+    """Options of an own-data figure: the dataset's name (title) and BH level (legend)."""
+    entry = config["own_data"]["datasets"][wildcards.own_name]
+    threshold = settings.from_config(config, "own_data", entry).threshold
+    return {"name": wildcards.own_name, "threshold": threshold}
+
 
 # -- nelisa --
 

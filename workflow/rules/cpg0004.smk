@@ -26,17 +26,15 @@ CPG0004_ACTIVITY_FILTER = (
     if CPG0004["consistency_activity_filter"]
     else {}
 )
-# Settings shared by both mAP computations.
-CPG0004_MAP = {
-    "dose": CPG0004["dose"],
-    "null_size": CPG0004["null_size"],
-    "threshold": CPG0004["threshold"],
-    "seed": CPG0004["seed"],
-    "similarity": CPG0004["similarity"],
-    "null_sampler": config["map"]["null_sampler"],
-    "map_null": config["map"]["map_null"],
-    "batch_size": config["map"]["batch_size"],
+# The mAP table each figure is drawn from: S7A activity, S7C consistency.
+CPG0004_FIGURE_MAP = {
+    "figS7a": "results/cpg0004/map_activity.csv",
+    "figS7c": "results/cpg0004/map_consistency.csv",
 }
+# figure.py marks the figures as drawn from the generated stand-in.
+CPG0004_FIGURE_OPTIONS = (
+    {"standin": "cpg0004.synthetic"} if CPG0004["synthetic"] else {}
+)
 
 
 rule cpg0004_synthetic_labels:
@@ -116,7 +114,9 @@ rule cpg0004_activity:
         mem_mb=16000,
         runtime=120,
     params:
-        settings={**CPG0004_MAP, "fdr": CPG0004["fdr"]},
+        settings=map_settings("cpg0004"),
+        dose=CPG0004["dose"],
+        fdr=CPG0004["fdr"],
     script:
         "../scripts/cpg0004_activity.py"
 
@@ -138,19 +138,22 @@ rule cpg0004_consistency:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=CPG0004_MAP,
+        settings=map_settings("cpg0004"),
+        dose=CPG0004["dose"],
         activity_filter=CPG0004["consistency_activity_filter"],
     script:
         "../scripts/cpg0004_consistency.py"
 
 
-rule cpg0004_figS7a:
+rule cpg0004_figure:
     input:
-        map=rules.cpg0004_activity.output.map,
+        unpack(cpg0004_figure_inputs),
     output:
-        **figure_outputs("figS7a"),
+        **figure_outputs("{figure}"),
     log:
-        "logs/cpg0004/cpg0004_figS7a.log",
+        "logs/cpg0004/figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(figure_ids("cpg0004")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -158,32 +161,10 @@ rule cpg0004_figS7a:
         mem_mb=1000,
         runtime=10,
     params:
-        unit="Metadata_broad_sample",
-        title="cpg0004: phenotypic activity (compounds, 10 µM)",
-        synthetic=CPG0004["synthetic"],
+        figure="{figure}",
+        options=CPG0004_FIGURE_OPTIONS,
     script:
-        "../scripts/cpg0004_figure.py"
-
-
-rule cpg0004_figS7c:
-    input:
-        map=rules.cpg0004_consistency.output.map,
-    output:
-        **figure_outputs("figS7c"),
-    log:
-        "logs/cpg0004/cpg0004_figS7c.log",
-    conda:
-        "../../envs/mapeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        unit="Metadata_target",
-        title="cpg0004: phenotypic consistency (target genes)",
-        synthetic=CPG0004["synthetic"],
-    script:
-        "../scripts/cpg0004_figure.py"
+        "../scripts/figure.py"
 
 
 rule cpg0004_reproduction:

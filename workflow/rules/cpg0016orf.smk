@@ -28,14 +28,15 @@ CPG0016ORF_JUMP_METADATA = (
     if CPG0016ORF["synthetic_real_metadata"]
     else {}
 )
-# mAP settings shared by both tests.
-CPG0016ORF_MAP = {
-    "null_size": CPG0016ORF["null_size"],
-    "seed": CPG0016ORF["seed"],
-    "similarity": CPG0016ORF["similarity"],
-    "null_sampler": config["map"]["null_sampler"],
-    "map_null": config["map"]["map_null"],
-    "batch_size": config["map"]["batch_size"],
+# The mAP table each figure is drawn from, and the BH level it was called at (the settings'
+# threshold of that step): S7B activity, S7D consistency.
+CPG0016ORF_FIGURE_MAP = {
+    "figS7b": "results/cpg0016orf/map_activity.csv",
+    "figS7d": "results/cpg0016orf/map_consistency.csv",
+}
+CPG0016ORF_FIGURE_FDR = {
+    "figS7b": CPG0016ORF["activity_fdr"],
+    "figS7d": CPG0016ORF["consistency_fdr"],
 }
 # With consistency_wells: filtered, the consistency step re-applies the S7B filters.
 CPG0016ORF_FILTER_INPUTS = (
@@ -84,8 +85,7 @@ rule cpg0016orf_activity:
         mem_mb=6000,
         runtime=60,
     params:
-        settings=CPG0016ORF_MAP,
-        fdr=CPG0016ORF["activity_fdr"],
+        settings=map_settings("cpg0016orf", threshold=CPG0016ORF["activity_fdr"]),
     script:
         "../scripts/cpg0016orf_activity.py"
 
@@ -108,21 +108,22 @@ rule cpg0016orf_consistency:
         mem_mb=6000,
         runtime=60,
     params:
-        settings=CPG0016ORF_MAP,
-        fdr=CPG0016ORF["consistency_fdr"],
+        settings=map_settings("cpg0016orf", threshold=CPG0016ORF["consistency_fdr"]),
         consensus_by=CPG0016ORF["consensus_by"],
         wells=CPG0016ORF["consistency_wells"],
     script:
         "../scripts/cpg0016orf_consistency.py"
 
 
-rule cpg0016orf_figS7b:
+rule cpg0016orf_figure:
     input:
-        map=rules.cpg0016orf_activity.output.map,
+        unpack(cpg0016orf_figure_inputs),
     output:
-        **figure_outputs("figS7b"),
+        **figure_outputs("{figure}"),
     log:
-        "logs/cpg0016orf/cpg0016orf_figS7b.log",
+        "logs/cpg0016orf/figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(figure_ids("cpg0016orf")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -130,34 +131,10 @@ rule cpg0016orf_figS7b:
         mem_mb=1000,
         runtime=10,
     params:
-        unit="Metadata_JCP2022",
-        threshold=CPG0016ORF["activity_fdr"],
-        title="cpg0016[orf]: phenotypic activity (ORFs vs same-plate negcon ORFs)",
-        synthetic=CPG0016ORF["synthetic"],
+        figure="{figure}",
+        options=cpg0016orf_figure_options,
     script:
-        "../scripts/cpg0016orf_figure.py"
-
-
-rule cpg0016orf_figS7d:
-    input:
-        map=rules.cpg0016orf_consistency.output.map,
-    output:
-        **figure_outputs("figS7d"),
-    log:
-        "logs/cpg0016orf/cpg0016orf_figS7d.log",
-    conda:
-        "../../envs/mapeval.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        unit="Metadata_corum_complex_list",
-        threshold=CPG0016ORF["consistency_fdr"],
-        title="cpg0016[orf]: phenotypic consistency (CORUM complexes)",
-        synthetic=CPG0016ORF["synthetic"],
-    script:
-        "../scripts/cpg0016orf_figure.py"
+        "../scripts/figure.py"
 
 
 rule cpg0016orf_reproduction:

@@ -42,14 +42,11 @@ if "cpjump1" in config["datasets"] and not CPJUMP1_PLATES:
 CPJUMP1_PROFILE_FILES = [
     f"{CPJUMP1_INPUTS}/{cpjump1_inputs.profile_file(p)}" for p in CPJUMP1_PLATES
 ]
-CPJUMP1_MAP = {
-    "null_size": CPJUMP1["null_size"],
-    "seed": CPJUMP1["seed"],
-    "threshold": CPJUMP1["threshold"],
-    "class_q": CPJUMP1["class_q"],
-    "null_sampler": config["map"]["null_sampler"],
-    "batch_size": config["map"]["batch_size"],
-}
+# Engine settings the CPJUMP1 results depend on: the AP p-values' null (size, seed, sampler) and
+# the class q-value threshold. Each task's similarity is the notebooks' (not a config key) and no
+# mAP null is drawn (class q-values come from the AP p-values), so similarity and map_null are
+# not part of the param.
+CPJUMP1_MAP_FIELDS = ["null_size", "threshold", "seed", "null_sampler"]
 
 
 # The stand-in's plate maps and metadata: real (downloaded, or copied from a local mirror) or
@@ -64,23 +61,18 @@ CPJUMP1_LAYOUT_INPUTS = (
 )
 # Class tables of replicate retrieval, named <condition>__<variant>.
 CPJUMP1_ACTIVITY_FILES = {
-    f"{cond}__{v}": f"results/cpjump1/activity/{cond}_{v}.csv"
-    for cond in CPJUMP1_CONDITIONS
-    for v in CPJUMP1_VARIANTS[cond]
+    cpjump1_inputs.activity_table_name(c, v): f"results/cpjump1/activity/{c}_{v}.csv"
+    for c in CPJUMP1_CONDITIONS
+    for v in CPJUMP1_VARIANTS[c]
 }
 CPJUMP1_MATCHING = [
     c
     for c in CPJUMP1_CONDITIONS
     if cpjump1_inputs.parse_condition(c)[0] in ("compound", "crispr")
 ]
-CPJUMP1_CROSS = [
-    f"compound_{cell}_{ct}-{gm}_{cell}_{gt}"
-    for cell in cpjump1_inputs.CELL_TYPES
-    for ct in cpjump1_inputs.TIME_LABELS
-    for gm in cpjump1_inputs.GENETIC_MODALITIES
-    for gt in cpjump1_inputs.TIME_LABELS
-]
-# Inputs of each figure.
+# Compound-gene tasks, named <compound condition>-<genetic condition>.
+CPJUMP1_CROSS = cpjump1_inputs.cross_pairs()
+# Inputs of each figure (tables named as mapreprod.datasets.cpjump1.figures expects them).
 CPJUMP1_FIGURE_INPUTS = {
     "cpjump1_fig4a": {
         k: v for k, v in CPJUMP1_ACTIVITY_FILES.items() if k.endswith("__all")
@@ -94,6 +86,10 @@ CPJUMP1_FIGURE_INPUTS = {
         "signal": "results/cpjump1/directionality_signal.csv.gz",
         "summary": "results/cpjump1/directionality_summary.csv",
     },
+}
+CPJUMP1_FIGURE_OPTIONS = {
+    "fig5a_tails": CPJUMP1["fig5a_tails"],
+    **({"standin": "cpjump1.synthetic"} if CPJUMP1["synthetic"] else {}),
 }
 
 
@@ -172,7 +168,8 @@ rule cpjump1_activity:
         runtime=60,
     params:
         tasks=[(c, v) for c in CPJUMP1_CONDITIONS for v in CPJUMP1_VARIANTS[c]],
-        settings=CPJUMP1_MAP,
+        settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
+        class_q=CPJUMP1["class_q"],
     script:
         "../scripts/cpjump1_activity.py"
 
@@ -195,7 +192,8 @@ rule cpjump1_matching:
         runtime=60,
     params:
         conditions=CPJUMP1_MATCHING,
-        settings=CPJUMP1_MAP,
+        settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
+        class_q=CPJUMP1["class_q"],
     script:
         "../scripts/cpjump1_matching.py"
 
@@ -218,7 +216,10 @@ rule cpjump1_cross:
         runtime=60,
     params:
         pairs=CPJUMP1_CROSS,
-        settings=CPJUMP1_MAP,
+        settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
+        class_q=CPJUMP1["class_q"],
+        # Fig 4c's negatives (docs/methods.md §12.6); Fig 4b does not depend on it
+        multilabel_negatives=CPJUMP1["multilabel_negatives"],
     script:
         "../scripts/cpjump1_cross.py"
 
@@ -246,13 +247,13 @@ rule cpjump1_directionality:
 
 rule cpjump1_figure:
     input:
-        unpack(lambda wildcards: CPJUMP1_FIGURE_INPUTS[wildcards.figure]),
+        unpack(cpjump1_figure_inputs),
     output:
         **figure_outputs("{figure}"),
     log:
         "logs/cpjump1/cpjump1_figure_{figure}.log",
     wildcard_constraints:
-        figure="cpjump1_fig4a|cpjump1_fig4b|cpjump1_fig4c|cpjump1_edfig1|cpjump1_fig5",
+        figure="|".join(figure_ids("cpjump1")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -260,10 +261,10 @@ rule cpjump1_figure:
         mem_mb=2000,
         runtime=10,
     params:
-        synthetic=CPJUMP1["synthetic"],
-        fig5a_tails=CPJUMP1["fig5a_tails"],
+        figure="{figure}",
+        options=CPJUMP1_FIGURE_OPTIONS,
     script:
-        "../scripts/cpjump1_figure.py"
+        "../scripts/figure.py"
 
 
 rule cpjump1_reproduction:
@@ -283,9 +284,11 @@ rule cpjump1_reproduction:
         mem_mb=1000,
         runtime=10,
     params:
+        activity_tables=list(CPJUMP1_ACTIVITY_FILES),
         synthetic=CPJUMP1["synthetic"],
         null_size=CPJUMP1["null_size"],
         class_q=CPJUMP1["class_q"],
         fig5a_tails=CPJUMP1["fig5a_tails"],
+        multilabel_negatives=CPJUMP1["multilabel_negatives"],
     script:
         "../scripts/cpjump1_reproduction.py"

@@ -1,4 +1,4 @@
-# Rules: Mitocheck single cells (Fig 5C-D, S9A-D, S10; SPEC section 8). The labelled training
+# Rules: Mitocheck single cells (Fig 5C-D, S9A-D, S10; docs/methods.md §8). The labelled training
 # cells and a 0.5% sample of the control cells (drawn as pandas' sample(frac=0.005,
 # random_state=0) while streaming the control table out of the Zenodo archive) are stacked,
 # QC-filtered and feature-selected; every labelled cell gets an AP against all controls, with
@@ -16,16 +16,12 @@ MITOCHECK_AP = {
     k: f"results/mitocheck/{col}_ap_results.csv"
     for k, col in MITOCHECK_GROUPINGS.items()
 }
-# Settings of every single-cell AP call (per-AP p-values, SPEC section 1.5).
-MITOCHECK_AP_SETTINGS = {
-    "null_size": MITOCHECK["null_size"],
-    "seed": MITOCHECK["seed"],
-    "threshold": MITOCHECK["threshold"],
-    "correction": MITOCHECK["p_value_correction"],
-    "similarity": MITOCHECK["similarity"],
-    "null_sampler": config["map"]["null_sampler"],
-    "batch_size": config["map"]["batch_size"],
-}
+# Engine settings of the single-cell APs: per-AP p-values (docs/methods.md §1.5), no mAP null,
+# so map_null is not part of the param.
+MITOCHECK_MAP_FIELDS = ["similarity", "null_size", "threshold", "seed", "null_sampler"]
+MITOCHECK_FIGURE_OPTIONS = (
+    {"standin": "mitocheck.synthetic"} if MITOCHECK["synthetic"] else {}
+)
 MITOCHECK_NOTE = (
     "SYNTHETIC cells with planted signal (layout of the Mitocheck tables; real data not "
     "reachable offline): not comparable to the paper"
@@ -113,7 +109,8 @@ rule mitocheck_ap:
         mem_mb=8000,
         runtime=120,
     params:
-        settings=MITOCHECK_AP_SETTINGS,
+        settings=map_settings("mitocheck", fields=MITOCHECK_MAP_FIELDS),
+        correction=MITOCHECK["p_value_correction"],
     script:
         "../scripts/mitocheck_ap.py"
 
@@ -137,6 +134,8 @@ rule mitocheck_umap:
         "../scripts/mitocheck_umap.py"
 
 
+# Figure rules, one per set of inputs; the ids each draws are the registry's rows naming it
+# (workflow/mapreprod/figures.tsv, column rule).
 rule mitocheck_figure:
     input:
         gene=MITOCHECK_AP["gene"],
@@ -146,7 +145,7 @@ rule mitocheck_figure:
     log:
         "logs/mitocheck/mitocheck_figure_{figure}.log",
     wildcard_constraints:
-        figure="fig5c|fig5d|figS9a|figS9b|figS9c|figS9d",
+        figure="|".join(figure_ids("mitocheck", "mitocheck_figure")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -154,19 +153,22 @@ rule mitocheck_figure:
         mem_mb=2000,
         runtime=10,
     params:
-        synthetic=MITOCHECK["synthetic"],
+        figure="{figure}",
+        options=MITOCHECK_FIGURE_OPTIONS,
     script:
-        "../scripts/mitocheck_figure.py"
+        "../scripts/figure.py"
 
 
-rule mitocheck_figS10:
+rule mitocheck_umap_figure:
     input:
         embeddings=rules.mitocheck_umap.output.embeddings,
         morphoclass=MITOCHECK_AP["class"],
     output:
-        **figure_outputs("figS10"),
+        **figure_outputs("{figure}"),
     log:
-        "logs/mitocheck/mitocheck_figS10.log",
+        "logs/mitocheck/mitocheck_umap_figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(figure_ids("mitocheck", "mitocheck_umap_figure")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -174,9 +176,10 @@ rule mitocheck_figS10:
         mem_mb=2000,
         runtime=10,
     params:
-        synthetic=MITOCHECK["synthetic"],
+        figure="{figure}",
+        options=MITOCHECK_FIGURE_OPTIONS,
     script:
-        "../scripts/mitocheck_figS10.py"
+        "../scripts/figure.py"
 
 
 rule mitocheck_reproduction:

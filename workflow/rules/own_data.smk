@@ -4,26 +4,33 @@
 # wells (phenotypic activity; the AP step split over own_data.datasets.<name>.shards jobs and
 # gathered before the p-values), and, with an annotation column, perturbations sharing an
 # annotation are retrieved against the others (phenotypic consistency).
+from mapreprod.datasets.own_data.figures import ANALYSES as OWN_ANALYSES
 from mapreprod.datasets.own_data.paths import OwnDataWorkflow
 
-# The configured datasets (checked now: config keys, globs, and the columns of files that
-# exist already), their targets and input functions (mapreprod/datasets/own_data/paths.py).
+# The configured datasets (checked now: config keys and globs; planning opens no data file, the
+# prepare job checks the files' content and columns), their targets and input functions
+# (mapreprod/datasets/own_data/paths.py).
 try:
     OWN = OwnDataWorkflow(config["own_data"], "own_data" in config["datasets"])
 except ValueError as err:
     raise WorkflowError(f"Config error: {err}") from None
 OWN_DATA = config["own_data"]
-OWN_DATA_SPECS = OWN.specs
-#: Every figure file (png, pdf, source table) of the configured own datasets.
+#: Every final file (tables, figures) of the configured own datasets: targets of rule all.
 OWN_DATA_TARGETS = OWN.targets
-# The registry's ids own_activity / own_consistency are templates: the files are named per
+# The registry's ids (own_activity, own_consistency) are templates: the files are named per
 # dataset (own_<name>_activity.png), listed in OWN_DATA_TARGETS instead.
-FIGURES_OFF["own_data"] = {"own_activity", "own_consistency"}
+FIGURES_OFF["own_data"] = set(figure_ids("own_data"))
+# Each rule gets the dataset's entry without its engine keys and shard count, keys sorted
+# (params.entry: own_data_entry), and the engine settings it uses (params.settings:
+# own_data_settings), so that a setting reruns only the rules whose outputs depend on it: the
+# prepare step none of them, the AP shards only the similarity, no rule map.batch_size,
+# map.threads or the order of keys in a config file; the shard count changes the AP jobs
+# (their file names carry it) and what gathers them.
 
 
 wildcard_constraints:
     own_name=OWN.name_pattern,
-    own_analysis="activity|consistency",
+    own_analysis="|".join(OWN_ANALYSES),
     own_shard=r"\d+",
     own_n_shards=r"\d+",
 
@@ -41,7 +48,7 @@ rule own_data_example:
         mem_mb=1000,
         runtime=5,
     params:
-        settings=OWN_DATA["example"],
+        example=OWN_DATA["example"],
     script:
         "../scripts/own_data_example.py"
 
@@ -62,7 +69,7 @@ rule own_data_prepare:
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         name="{own_name}",
-        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        entry=own_data_entry,
     script:
         "../scripts/own_data_prepare.py"
 
@@ -83,10 +90,10 @@ rule own_data_ap_shard:
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         name="{own_name}",
-        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        entry=own_data_entry,
+        settings=own_data_settings(fields=["similarity"]),
         shard=lambda wc: int(wc.own_shard),
         n_shards=lambda wc: int(wc.own_n_shards),
-        batch_size=config["map"]["batch_size"],
     script:
         "../scripts/own_data_ap_shard.py"
 
@@ -108,9 +115,8 @@ rule own_data_activity:
         runtime=30,
     params:
         name="{own_name}",
-        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
-        null_sampler=config["map"]["null_sampler"],
-        map_null=config["map"]["map_null"],
+        entry=own_data_entry,
+        settings=own_data_settings(),
     script:
         "../scripts/own_data_activity.py"
 
@@ -133,10 +139,8 @@ rule own_data_consistency:
         runtime=lambda wc, input: int(10 + input.size_mb / 20),
     params:
         name="{own_name}",
-        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
-        null_sampler=config["map"]["null_sampler"],
-        map_null=config["map"]["map_null"],
-        batch_size=config["map"]["batch_size"],
+        entry=own_data_entry,
+        settings=own_data_settings(),
     script:
         "../scripts/own_data_consistency.py"
 
@@ -155,11 +159,11 @@ rule own_data_figure:
         mem_mb=1000,
         runtime=10,
     params:
-        name="{own_name}",
-        analysis="{own_analysis}",
-        threshold=lambda wc: OWN_DATA_SPECS[wc.own_name].threshold,
+        # the registry id (own_activity, own_consistency); the files are named per dataset
+        figure=lambda wildcards: f"own_{wildcards.own_analysis}",
+        options=own_data_figure_options,
     script:
-        "../scripts/own_data_figure.py"
+        "../scripts/figure.py"
 
 
 rule own_data_summary:
@@ -178,15 +182,17 @@ rule own_data_summary:
         runtime=5,
     params:
         name="{own_name}",
-        entry=lambda wc: OWN_DATA["datasets"][wc.own_name],
+        entry=own_data_entry,
+        settings=own_data_settings(fields=["similarity", "null_size", "threshold"]),
     script:
         "../scripts/own_data_summary.py"
 
 
+# With no dataset to run (own_data.datasets empty, or own_data not in `datasets:`), the input
+# function stops the run naming the key to set: no empty summary is written over a full one.
 rule own_data_reproduction:
     input:
-        summaries=OWN.summaries,
-        figures=OWN_DATA_TARGETS,
+        unpack(OWN.reproduction_inputs),
     output:
         table="results/own_data/reproduction.csv",
     log:

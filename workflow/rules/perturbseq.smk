@@ -37,15 +37,13 @@ PERTURBSEQ_SEURAT = {
         "loess_span",
     )
 }
-# Settings shared by the bulk and single-cell mAP.
-PERTURBSEQ_MAP = {
-    "variance_threshold": PERTURBSEQ["variance_threshold"],
+# Options of the figures (mapreprod.datasets.perturbseq.figures): the genes of Fig 4F and 5B, the
+# p-value behind the single-cell "p < 0.05" and its level, the stand-in mark.
+PERTURBSEQ_FIGURE_OPTIONS = {
+    "genes": PERTURBSEQ["figure_genes"],
+    "significance": PERTURBSEQ["single_cell_significance"],
     "threshold": PERTURBSEQ["threshold"],
-    "seed": PERTURBSEQ["seed"],
-    "similarity": PERTURBSEQ["similarity"],
-    "null_sampler": config["map"]["null_sampler"],
-    "map_null": config["map"]["map_null"],
-    "batch_size": config["map"]["batch_size"],
+    **({"standin": "perturbseq.synthetic"} if PERTURBSEQ["synthetic"] else {}),
 }
 PERTURBSEQ_RESULTS = {
     "scaled": "results/perturbseq/scaled_matrix.parquet",
@@ -110,7 +108,7 @@ rule perturbseq_seurat:
         mem_mb=8000,
         runtime=60,
     params:
-        settings=PERTURBSEQ_SEURAT,
+        seurat=PERTURBSEQ_SEURAT,
     script:
         "../scripts/perturbseq_seurat.py"
 
@@ -151,9 +149,9 @@ rule perturbseq_bulk_map:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=PERTURBSEQ_MAP,
+        settings=map_settings("perturbseq", null_size=PERTURBSEQ["bulk_null_size"]),
         unit=PERTURBSEQ["bulk_unit"],
-        null_size=PERTURBSEQ["bulk_null_size"],
+        variance_threshold=PERTURBSEQ["variance_threshold"],
     script:
         "../scripts/perturbseq_bulk_map.py"
 
@@ -175,8 +173,10 @@ rule perturbseq_single_cell_map:
         mem_mb=8000,
         runtime=120,
     params:
-        settings=PERTURBSEQ_MAP,
-        null_size=PERTURBSEQ["single_cell_null_size"],
+        settings=map_settings(
+            "perturbseq", null_size=PERTURBSEQ["single_cell_null_size"]
+        ),
+        variance_threshold=PERTURBSEQ["variance_threshold"],
         control_fraction=PERTURBSEQ["control_fraction"],
         control_seed=PERTURBSEQ["control_seed"],
         features=PERTURBSEQ["single_cell_features"],
@@ -205,6 +205,8 @@ rule perturbseq_umap:
         "../scripts/perturbseq_umap.py"
 
 
+# Figure rules, one per set of inputs; the ids each draws are the registry's rows naming it
+# (workflow/mapreprod/figures.tsv, column rule).
 rule perturbseq_bulk_figure:
     input:
         bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
@@ -213,7 +215,7 @@ rule perturbseq_bulk_figure:
     log:
         "logs/perturbseq/perturbseq_bulk_figure_{figure}.log",
     wildcard_constraints:
-        figure="fig4e|fig4f",
+        figure="|".join(figure_ids("perturbseq", "perturbseq_bulk_figure")),
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -221,10 +223,10 @@ rule perturbseq_bulk_figure:
         mem_mb=2000,
         runtime=10,
     params:
-        genes=PERTURBSEQ["figure_genes"],
-        synthetic=PERTURBSEQ["synthetic"],
+        figure="{figure}",
+        options=PERTURBSEQ_FIGURE_OPTIONS,
     script:
-        "../scripts/perturbseq_figure.py"
+        "../scripts/figure.py"
 
 
 rule perturbseq_single_cell_figure:
@@ -236,7 +238,7 @@ rule perturbseq_single_cell_figure:
     log:
         "logs/perturbseq/perturbseq_single_cell_figure_{figure}.log",
     wildcard_constraints:
-        figure="fig5a|fig5b",
+        figure="|".join(figure_ids("perturbseq", "perturbseq_single_cell_figure")),
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -244,23 +246,23 @@ rule perturbseq_single_cell_figure:
         mem_mb=2000,
         runtime=10,
     params:
-        genes=PERTURBSEQ["figure_genes"],
-        significance=PERTURBSEQ["single_cell_significance"],
-        threshold=PERTURBSEQ["threshold"],
-        synthetic=PERTURBSEQ["synthetic"],
+        figure="{figure}",
+        options=PERTURBSEQ_FIGURE_OPTIONS,
     script:
-        "../scripts/perturbseq_figure.py"
+        "../scripts/figure.py"
 
 
-rule perturbseq_figS8:
+rule perturbseq_umap_figure:
     input:
         bulk_map=PERTURBSEQ_RESULTS["bulk_map"],
         cell_map=PERTURBSEQ_RESULTS["cell_map"],
         umap=PERTURBSEQ_RESULTS["umap"],
     output:
-        **figure_outputs("figS8"),
+        **figure_outputs("{figure}"),
     log:
-        "logs/perturbseq/perturbseq_figS8.log",
+        "logs/perturbseq/perturbseq_umap_figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(figure_ids("perturbseq", "perturbseq_umap_figure")),
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -268,12 +270,11 @@ rule perturbseq_figS8:
         mem_mb=2000,
         runtime=10,
     params:
-        genes=[],
-        significance=PERTURBSEQ["single_cell_significance"],
-        threshold=PERTURBSEQ["threshold"],
-        synthetic=PERTURBSEQ["synthetic"],
+        figure="{figure}",
+        # Fig S8 has 25 genes x up to 7 panels: 100 dpi keeps its PNG about 2,000 px on a side
+        options={**PERTURBSEQ_FIGURE_OPTIONS, "dpi": 100},
     script:
-        "../scripts/perturbseq_figure.py"
+        "../scripts/figure.py"
 
 
 rule perturbseq_reproduction:

@@ -1,7 +1,13 @@
 # Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null is ours). One job per
-# (figure, n_feats) simulates every condition of that figure row and scores it with mAP,
-# mp-value, MMD and k-means; a gather job writes the figure's table, a last job draws it.
+# (figure, n_feats) simulates every condition of that figure row and scores it with the methods
+# of the figure's spec (mapreprod.simulations.simulate.FIGURE_SPECS); a gather job writes the
+# figure's table, a last job draws it (mapreprod.simulations.figures).
+from mapreprod.simulations import simulate
+
 SIMULATIONS = config["simulations"]
+# The design (n_perts, permutations, MMD bandwidth, k-means restarts, grids): every key of the
+# section but the engine's (map_null_size, seed), which map_settings("simulations") carries.
+SIMULATION_DESIGN = simulate.design_param(SIMULATIONS)
 # Figure ids of this part, from the registry (workflow/mapreprod/figures.tsv).
 SIMULATION_FIGURES = figure_ids("simulations")
 
@@ -27,8 +33,11 @@ rule simulations_recall:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=SIMULATIONS,
-        engine=config["map"],
+        # similarity and group null are set per test by the figure's spec
+        settings=map_settings(
+            "simulations", fields=["null_size", "seed", "null_sampler"]
+        ),
+        design=SIMULATION_DESIGN,
     script:
         "../scripts/simulations_recall.py"
 
@@ -67,5 +76,7 @@ rule simulations_figure:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        figure="{figure}",
     script:
-        "../scripts/simulations_figure.py"
+        "../scripts/figure.py"

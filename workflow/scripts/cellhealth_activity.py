@@ -1,16 +1,21 @@
-"""Fig 3B/3C (cutting controls) or S6A (EMPTY controls): guide activity per cell line (§3.5)."""
+"""Fig 3B/3C (cutting controls) or S6A (EMPTY controls): guide activity per cell line (§3.5; rule cellhealth_activity)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets import cellhealth as ch
+from mapreprod.job import start_job
 
-from mapreprod.datasets import cellhealth as ch  # noqa: E402
-
-profiles = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
+snakemake = start_job()
 map_table, ap_table = ch.activity_by_cell_line(
-    profiles, snakemake.wildcards.ch_control, **snakemake.params.settings, threads=snakemake.threads  # noqa: F821
+    pd.read_parquet(snakemake.input.profiles),
+    snakemake.wildcards.ch_control,
+    settings.from_job(snakemake),
 )
-map_table.to_csv(snakemake.output.map, index=False)  # noqa: F821
-ap_table.to_csv(snakemake.output.ap, index=False)  # noqa: F821
+print(f"{len(map_table)} guide x cell line rows, {map_table['p < 0.05'].mean():.0%} retrieved",
+      file=sys.stderr)
+write_table(map_table, snakemake.output.map)
+write_table(ap_table, snakemake.output.ap)

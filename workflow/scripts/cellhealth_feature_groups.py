@@ -1,20 +1,22 @@
-"""Fig 3D (channels) or S6C (compartment x feature type): drop vs exclusive (§3.7, §3.8)."""
+"""Fig 3D (channels) or S6C (compartment x feature type): drop vs exclusive (§3.7, §3.8; rule cellhealth_feature_groups)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets import cellhealth as ch
+from mapreprod.job import start_job
 
-from mapreprod.datasets import cellhealth as ch  # noqa: E402
-
-profiles = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
+snakemake = start_job()
+profiles = pd.read_parquet(snakemake.input.profiles)
 features = ch.cp_features(profiles)
-if snakemake.wildcards.ch_groups == "channel":  # noqa: F821
+if snakemake.wildcards.ch_groups == "channel":
     groups, to_table = ch.channel_groups(features), ch.channel_table
 else:
     groups, to_table = ch.compartment_groups(features), ch.compartment_table
 for name, members in groups.items():
     print(f"{name}: {len(members)} features", file=sys.stderr)
-analysis = ch.feature_group_analysis(profiles, groups, **snakemake.params.settings, threads=snakemake.threads)  # noqa: F821
-to_table(analysis).to_csv(snakemake.output.table, index=False)  # noqa: F821
+analysis = ch.feature_group_analysis(profiles, groups, settings.from_job(snakemake))
+write_table(to_table(analysis), snakemake.output.table)

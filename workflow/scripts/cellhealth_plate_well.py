@@ -1,18 +1,18 @@
-"""Fig 3A table: plate and well-position effects under both preprocessings (§3.4)."""
+"""Fig 3A table: plate and well-position effects under both preprocessings (§3.4; rule cellhealth_plate_well)."""
 
-import sys
+import pandas as pd
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets import cellhealth as ch
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets import cellhealth as ch  # noqa: E402
-
-settings = snakemake.params.settings  # noqa: F821
+snakemake = start_job()
+engine = settings.from_job(snakemake)
 tables = [
     ch.plate_well_position(
-        pd.read_parquet(snakemake.input[method]), method, **settings, threads=snakemake.threads  # noqa: F821
+        pd.read_parquet(snakemake.input[method]), method, engine, bh=snakemake.params.bh
     )
     for method in ch.PREPROCESSINGS
 ]
-pd.concat(tables, ignore_index=True).to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(pd.concat(tables, ignore_index=True), snakemake.output.table)

@@ -1,14 +1,13 @@
-"""results/cellhealth/reproduction.csv: the docs/methods.md §10 Cell Health numbers, paper vs ours."""
+"""results/cellhealth/reproduction.csv: the docs/methods.md §10 Cell Health numbers, paper vs ours (rule cellhealth_reproduction)."""
 
-import sys
+import pandas as pd
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.datasets import cellhealth as ch
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets import cellhealth as ch  # noqa: E402
-
-t = {name: pd.read_csv(path) for name, path in snakemake.input.items()}  # noqa: F821
+snakemake = start_job()
+t = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
 stack = ch.activity_with_controls(t["activity_map"], t["empty_map"], t["activity_ap"])
 ceres = ch.merge_ceres(stack, ch.ceres_long(t["ceres"], t["sample_info"]))
 table = ch.reproduction_table(
@@ -22,7 +21,7 @@ table = ch.reproduction_table(
     activity_ap=t["activity_ap"],
     ceres=ceres,
     data_note="SYNTHETIC data (cellhealth.synthetic): not comparable to the paper"
-    if snakemake.params.synthetic  # noqa: F821
+    if snakemake.params.synthetic
     else "",
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

@@ -1,16 +1,13 @@
-"""Write the synthetic Cell Health plates, CERES tables and planted truth (docs/methods.md §3)."""
+"""Write the synthetic Cell Health plates, CERES tables and planted truth (docs/methods.md §3; rule cellhealth_synthetic_data)."""
 
 import sys
+from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.datasets.cellhealth.standin import make_cellhealth, write_cellhealth
+from mapreprod.job import start_job
 
-from pathlib import Path  # noqa: E402
-
-from mapreprod.datasets.cellhealth.standin import make_cellhealth, write_cellhealth  # noqa: E402
-
-design = dict(snakemake.params.design)  # noqa: F821
-design.pop("null_size", None)  # an analysis setting, not a property of the data
-data = make_cellhealth(**design)
-write_cellhealth(data, Path(snakemake.output.ceres).parent)  # noqa: F821
+snakemake = start_job()
+data = make_cellhealth(**snakemake.params.design)
+write_cellhealth(data, Path(snakemake.output.ceres).parent)
 print(f"wrote {len(data.plates)} plates, truth of {len(data.truth)} guide x cell line rows",
       file=sys.stderr)

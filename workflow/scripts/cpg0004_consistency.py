@@ -1,22 +1,25 @@
-"""Fig S7C: phenotypic consistency of compounds sharing a target gene (consensus profiles)."""
+"""Fig S7C: phenotypic consistency of compounds sharing a target gene (consensus profiles; rule
+cpg0004_consistency)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
 import pandas as pd
 
+from mapreprod import settings
+from mapreprod.common import write_table
 from mapreprod.datasets.cpg0004 import active_compounds, phenotypic_consistency
+from mapreprod.job import start_job
 
-consensus = pd.read_csv(snakemake.input.consensus, low_memory=False)  # noqa: F821
-labels = pd.read_csv(snakemake.input.labels)  # noqa: F821
+snakemake = start_job()
+consensus = pd.read_csv(snakemake.input.consensus, low_memory=False)
+labels = pd.read_csv(snakemake.input.labels)
 active = None
-if snakemake.params.activity_filter:  # noqa: F821
-    active = active_compounds(pd.read_csv(snakemake.input.activity))  # noqa: F821
+if snakemake.params.activity_filter:
+    active = active_compounds(pd.read_csv(snakemake.input.activity))
     print(f"activity filter: {len(active)} active compounds kept", file=sys.stderr)
 ap, scores = phenotypic_consistency(
-    consensus, labels, active=active, **snakemake.params.settings, threads=snakemake.threads  # noqa: F821
+    consensus, labels, settings.from_job(snakemake), dose=snakemake.params.dose, active=active
 )
 print(f"{len(scores)} targets, {scores['below_corrected_p'].mean():.1%} consistent", file=sys.stderr)
-ap.to_csv(snakemake.output.ap, index=False)  # noqa: F821
-scores.to_csv(snakemake.output.map, index=False)  # noqa: F821
+write_table(ap, snakemake.output.ap)
+write_table(scores, snakemake.output.map)

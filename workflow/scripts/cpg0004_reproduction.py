@@ -1,17 +1,16 @@
-"""The paper's cpg0004 numbers (S7A, S7C) next to this run's."""
-
-import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+"""The paper's cpg0004 numbers (S7A, S7C) next to this run's (rule cpg0004_reproduction)."""
 
 import pandas as pd
 
+from mapreprod.common import write_table
 from mapreprod.datasets.cpg0004 import reproduction_table
+from mapreprod.job import start_job
 
+snakemake = start_job()
 table = reproduction_table(
-    pd.read_csv(snakemake.input.activity),  # noqa: F821
-    pd.read_csv(snakemake.input.consistency),  # noqa: F821
-    synthetic=snakemake.params.synthetic,  # noqa: F821
-    activity_filter=snakemake.params.activity_filter,  # noqa: F821
+    pd.read_csv(snakemake.input.activity),
+    pd.read_csv(snakemake.input.consistency),
+    synthetic=snakemake.params.synthetic,
+    activity_filter=snakemake.params.activity_filter,
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

@@ -1,9 +1,10 @@
-"""Fig S7B: annotate and filter the wells, then mAP of every ORF against same-plate negcons."""
+"""Fig S7B: annotate and filter the wells, then mAP of every ORF against same-plate negcons
+(rule cpg0016orf_activity)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
+from mapreprod import settings
+from mapreprod.common import write_table
 from mapreprod.datasets.cpg0016orf.activity import phenotypic_activity
 from mapreprod.datasets.cpg0016orf.inputs import (
     read_compounds,
@@ -13,9 +14,11 @@ from mapreprod.datasets.cpg0016orf.inputs import (
     read_profiles,
 )
 from mapreprod.datasets.cpg0016orf.preprocess import filter_profiles
+from mapreprod.job import start_job
 
-inp = snakemake.input  # noqa: F821
-params = snakemake.params  # noqa: F821
+snakemake = start_job()
+inp = snakemake.input
+map_settings = settings.from_job(snakemake)
 profiles = read_profiles(inp.profiles)
 filtered, steps = filter_profiles(
     profiles,
@@ -26,12 +29,12 @@ filtered, steps = filter_profiles(
 )
 del profiles
 print(steps.to_string(index=False), file=sys.stderr)
-ap, scores = phenotypic_activity(
-    filtered, fdr=params.fdr, threads=snakemake.threads, **params.settings  # noqa: F821
+ap, scores = phenotypic_activity(filtered, map_settings)
+print(
+    f"{len(scores)} ORFs, {scores['below_corrected_p'].mean():.1%} retrieved at "
+    f"q < {map_settings.threshold}",
+    file=sys.stderr,
 )
-print(f"{len(scores)} ORFs, {scores['below_corrected_p'].mean():.1%} retrieved at "
-      f"q < {params.fdr}", file=sys.stderr)
-out = snakemake.output  # noqa: F821
-ap.to_csv(out.ap, index=False)
-scores.to_csv(out.map, index=False)
-steps.to_csv(out.steps, index=False)
+write_table(ap, snakemake.output.ap)
+write_table(scores, snakemake.output.map)
+write_table(steps, snakemake.output.steps)

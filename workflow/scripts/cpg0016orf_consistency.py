@@ -1,10 +1,12 @@
-"""Fig S7D: median consensus per gene of the active ORFs, mAP per CORUM complex."""
+"""Fig S7D: median consensus per gene of the active ORFs, mAP per CORUM complex (rule
+cpg0016orf_consistency)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
 import pandas as pd
+
+from mapreprod import settings
+from mapreprod.common import write_table
 from mapreprod.datasets.cpg0016orf.consistency import (
     CONSENSUS_BY,
     active_perturbations,
@@ -21,9 +23,12 @@ from mapreprod.datasets.cpg0016orf.inputs import (
     read_profiles,
 )
 from mapreprod.datasets.cpg0016orf.preprocess import filter_profiles
+from mapreprod.job import start_job
 
-inp = snakemake.input  # noqa: F821
-params = snakemake.params  # noqa: F821
+snakemake = start_job()
+inp = snakemake.input
+params = snakemake.params
+map_settings = settings.from_job(snakemake)
 active = active_perturbations(pd.read_csv(inp.activity))
 orf_metadata = read_orf_metadata(inp.orf_metadata)
 profiles = read_profiles(inp.profiles)
@@ -41,15 +46,17 @@ wells = select_active_wells(
 )
 del profiles
 profiles_c = consensus(wells, by=CONSENSUS_BY[params.consensus_by])
-print(f"{len(active)} active ORFs, {len(wells)} of their wells with a complex annotation "
-      f"({params.wells} wells), {len(profiles_c)} consensus profiles per {params.consensus_by}",
-      file=sys.stderr)
-ap, scores = phenotypic_consistency(
-    profiles_c, fdr=params.fdr, threads=snakemake.threads, **params.settings  # noqa: F821
+print(
+    f"{len(active)} active ORFs, {len(wells)} of their wells with a complex annotation "
+    f"({params.wells} wells), {len(profiles_c)} consensus profiles per {params.consensus_by}",
+    file=sys.stderr,
 )
-print(f"{len(scores)} complexes, {scores['below_corrected_p'].mean():.1%} consistent at "
-      f"q < {params.fdr}", file=sys.stderr)
-out = snakemake.output  # noqa: F821
-profiles_c.to_frame().to_parquet(out.consensus, index=False)
-ap.to_csv(out.ap, index=False)
-scores.to_csv(out.map, index=False)
+ap, scores = phenotypic_consistency(profiles_c, map_settings)
+print(
+    f"{len(scores)} complexes, {scores['below_corrected_p'].mean():.1%} consistent at "
+    f"q < {map_settings.threshold}",
+    file=sys.stderr,
+)
+write_table(profiles_c.to_frame(), snakemake.output.consensus)
+write_table(ap, snakemake.output.ap)
+write_table(scores, snakemake.output.map)

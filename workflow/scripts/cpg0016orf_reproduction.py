@@ -1,18 +1,19 @@
-"""The paper's cpg0016[orf] numbers (S7B, S7D, dataset size) next to this run's."""
-
-import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+"""The paper's cpg0016[orf] numbers (S7B, S7D, dataset size) next to this run's (rule
+cpg0016orf_reproduction)."""
 
 import pandas as pd
-from mapreprod.datasets.cpg0016orf.reproduction import reproduction_table
 
-inp = snakemake.input  # noqa: F821
+from mapreprod.common import write_table
+from mapreprod.datasets.cpg0016orf.reproduction import reproduction_table
+from mapreprod.job import start_job
+
+snakemake = start_job()
+inp = snakemake.input
 table = reproduction_table(
     pd.read_csv(inp.activity),
     pd.read_csv(inp.consistency),
     pd.read_csv(inp.steps),
-    consistency_fdr=snakemake.params.consistency_fdr,  # noqa: F821
-    synthetic=snakemake.params.synthetic,  # noqa: F821
+    consistency_fdr=snakemake.params.consistency_fdr,
+    synthetic=snakemake.params.synthetic,
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

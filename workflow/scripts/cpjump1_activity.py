@@ -1,27 +1,29 @@
-"""Perturbation detection in every condition (Fig 4a; well variants: Extended Data Fig 1)."""
+"""Perturbation detection in every condition (Fig 4a; well variants: Extended Data Fig 1; rule
+cpjump1_activity)."""
 
 import sys
+from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-from pathlib import Path  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets.cpjump1 import activity
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets.cpjump1 import activity  # noqa: E402
-
-sm = snakemake  # noqa: F821
-profiles = {Path(p).name.removesuffix(".parquet"): p for p in sm.input.profiles}
+snakemake = start_job()
+engine = settings.from_job(snakemake)
+profiles = {Path(p).name.removesuffix(".parquet"): p for p in snakemake.input.profiles}
 loaded = {}
 for (condition, variant), ap_out, classes_out in zip(
-    sm.params.tasks, sm.output.ap, sm.output.classes, strict=True
+    snakemake.params.tasks, snakemake.output.ap, snakemake.output.classes, strict=True
 ):
-    if condition not in loaded:
+    if condition not in loaded:  # tasks come grouped by condition: keep one table in memory
         loaded = {condition: pd.read_parquet(profiles[condition])}
     ap, classes = activity.replicate_retrieval(
-        loaded[condition], variant=variant, threads=sm.threads, **sm.params.settings
+        loaded[condition], engine, variant=variant, class_q=snakemake.params.class_q
     )
     print(f"{condition} ({variant}): {len(ap)} wells, {len(classes)} perturbations, fraction "
           f"retrieved {activity.fraction_retrieved(classes):.3f}", file=sys.stderr)
-    ap.to_csv(ap_out, index=False)
-    classes.to_csv(classes_out, index=False)
+    write_table(ap, ap_out)
+    write_table(classes, classes_out)

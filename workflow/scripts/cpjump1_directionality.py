@@ -1,19 +1,23 @@
-"""Fig 5: cosine of same-target pairs against the different-target null, Fisher's test."""
+"""Fig 5: cosine of same-target pairs against the different-target null, Fisher's test (rule
+cpjump1_directionality)."""
 
 import sys
+from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-from pathlib import Path  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets.cpjump1 import directionality, inputs
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets.cpjump1 import directionality, inputs  # noqa: E402
-
-sm = snakemake  # noqa: F821
-profiles = {Path(p).name.removesuffix(".parquet"): pd.read_parquet(p) for p in sm.input.profiles}
-annotations = inputs.read_compound_annotations(sm.input.annotations)
-signal, summary = directionality.directionality_tables(profiles, annotations, sm.params.fig5a_tails)
+snakemake = start_job()
+profiles = {
+    Path(p).name.removesuffix(".parquet"): pd.read_parquet(p) for p in snakemake.input.profiles
+}
+annotations = inputs.read_compound_annotations(snakemake.input.annotations)
+signal, summary = directionality.directionality_tables(
+    profiles, annotations, snakemake.params.fig5a_tails
+)
 print(summary.to_string(), file=sys.stderr)
-signal.to_csv(sm.output.signal, index=False)
-summary.to_csv(sm.output.summary, index=False)
+write_table(signal, snakemake.output.signal)
+write_table(summary, snakemake.output.summary)

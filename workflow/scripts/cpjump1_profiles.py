@@ -1,23 +1,22 @@
-"""Each condition's profiles: its primary plates stacked, DMSO named, empty wells dropped."""
+"""Each condition's profiles: its primary plates stacked, DMSO named, empty wells dropped (rule
+cpjump1_profiles)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.datasets.cpjump1 import inputs, preprocess
+from mapreprod.job import start_job
 
-import os  # noqa: E402
-
-from mapreprod.datasets.cpjump1 import inputs, preprocess  # noqa: E402
-
-sm = snakemake  # noqa: F821
-experiment = inputs.read_experiment_metadata(sm.input.experiment)
-files = {inputs.plate_of_profile_file(path): path for path in sm.input.plates}
-for condition, out in zip(sm.params.conditions, sm.output.profiles, strict=True):
+snakemake = start_job()
+experiment = inputs.read_experiment_metadata(snakemake.input.experiment)
+files = {inputs.plate_of_profile_file(path): path for path in snakemake.input.plates}
+for condition, out in zip(snakemake.params.conditions, snakemake.output.profiles, strict=True):
     plates = inputs.condition_plates(experiment, condition)
     missing = [p for p in plates if p not in files]
     if missing:
         raise ValueError(
-            f"{condition}: primary plate(s) {missing} of {sm.input.experiment} have no profile "
-            "file among the inputs (config/manifest.tsv rows cpjump1 profiles/<plate>_"
+            f"{condition}: primary plate(s) {missing} of {snakemake.input.experiment} have no "
+            "profile file among the inputs (config/manifest.tsv rows cpjump1 profiles/<plate>_"
             f"{inputs.PROFILE_SUFFIX})"
         )
     modality = inputs.parse_condition(condition)[0]
@@ -26,5 +25,4 @@ for condition, out in zip(sm.params.conditions, sm.output.profiles, strict=True)
     )
     print(f"{condition}: plates {plates}, {len(profiles)} wells, "
           f"{len(preprocess.feature_columns(profiles))} features", file=sys.stderr)
-    profiles.to_parquet(out + ".tmp", index=False)
-    os.replace(out + ".tmp", out)
+    write_table(profiles, out)

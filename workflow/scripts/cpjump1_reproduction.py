@@ -1,29 +1,33 @@
 """CPJUMP1: the notebooks' and the paper's numbers next to ours (rule cpjump1_reproduction)."""
 
 import sys
+from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-from pathlib import Path  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets.cpjump1 import figures, reproduction
+from mapreprod.job import start_job
 
-import pandas as pd  # noqa: E402
+snakemake = start_job()
+p = snakemake.params
 
-from mapreprod.datasets.cpjump1 import figures, reproduction  # noqa: E402
 
-sm = snakemake  # noqa: F821
-activity_keys = [k for k in sm.input.keys() if "__" in k]
-detection = figures.detection_table({tuple(k.split("__")): pd.read_csv(sm.input[k]) for k in activity_keys})
-matching = figures.matching_table(
-    {Path(p).name.removesuffix(".csv"): pd.read_csv(p) for p in sm.input.matching}
+def tables_by_stem(paths: list[str]) -> dict[str, pd.DataFrame]:
+    """Class tables keyed by their file stem (the condition, or the task "<compound>-<genetic>")."""
+    return {Path(path).name.removesuffix(".csv"): pd.read_csv(path) for path in paths}
+
+
+detection = figures.detection_table(
+    {name: pd.read_csv(snakemake.input[name]) for name in p.activity_tables}
 )
-cross = figures.cross_table(
-    {tuple(Path(p).name.removesuffix(".csv").split("-")): pd.read_csv(p) for p in sm.input.cross}
-)
-summary = pd.read_csv(sm.input.summary)
-note = (f"null size {sm.params.null_size}, class q {sm.params.class_q}, "
-        f"Fig 5a tails {sm.params.fig5a_tails}")
-if sm.params.synthetic:
+matching = figures.matching_table(tables_by_stem(snakemake.input.matching))
+cross = figures.cross_table(tables_by_stem(snakemake.input.cross))
+summary = pd.read_csv(snakemake.input.summary)
+note = (f"null size {p.null_size}, class q {p.class_q}, Fig 4c negatives "
+        f"{p.multilabel_negatives}, Fig 5a tails {p.fig5a_tails}")
+if p.synthetic:
     note = f"generated stand-in data; {note}"
 table = reproduction.reproduction_table(detection, matching, cross, summary, note=note)
-table.to_csv(sm.output.table, index=False)
+write_table(table, snakemake.output.table)
 print(table.to_string(), file=sys.stderr)

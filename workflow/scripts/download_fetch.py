@@ -4,31 +4,26 @@ import logging
 import sys
 from pathlib import Path
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
-
-from mapreprod.download import (  # noqa: E402 (after the log redirection: pooch logs there)
+from mapreprod.download import (
     DownloadError,
     ensure_input,
     manifest_entry,
     read_manifest,
     resolve_manifest,
 )
+from mapreprod.job import start_job
 
+snakemake = start_job()  # pooch's log lines go to the rule's log too
 # The transport settings come from the config, not from params: a changed data.mirror must
 # not make Snakemake rerun this job (see workflow/rules/download.smk).
-data = snakemake.config["data"]  # noqa: F821
-manifest = resolve_manifest(data["manifest"], Path(snakemake.scriptdir).parents[1])  # noqa: F821
-entry = manifest_entry(
-    read_manifest(manifest),
-    snakemake.wildcards.dataset,  # noqa: F821
-    snakemake.wildcards.file,  # noqa: F821
-)
+data = snakemake.config["data"]
+manifest = resolve_manifest(data["manifest"], Path(snakemake.scriptdir).parents[1])
+entry = manifest_entry(read_manifest(manifest), snakemake.wildcards.dataset, snakemake.wildcards.file)
 try:
     ensure_input(
         entry,
-        snakemake.output.path,  # noqa: F821
-        record=snakemake.output.verified,  # noqa: F821
+        snakemake.output.path,
+        record=snakemake.output.verified,
         mirror=data["mirror"] or None,
         retries=int(data["retries"]),
         timeout=float(data["timeout"]),

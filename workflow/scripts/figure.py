@@ -24,4 +24,4 @@ if options.get("standin"):
 print(f"{figure_id}: {draw.__module__}.{draw.__name__}, {len(table)} table rows", file=sys.stderr)
 if "table" in snakemake.output.keys():
     write_table(table, snakemake.output.table)
-save_figure(fig, snakemake.output.png, snakemake.output.pdf)
+save_figure(fig, snakemake.output.png, snakemake.output.pdf, dpi=options.get("dpi"))

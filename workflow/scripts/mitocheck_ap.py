@@ -1,15 +1,21 @@
-"""Single-cell AP of every labelled cell by one grouping, CellProfiler and DeepProfiler features."""
+"""Single-cell AP of every labelled cell by one grouping, CellProfiler and DeepProfiler features
+(rule mitocheck_ap)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
 import pandas as pd
 
+from mapreprod import settings
+from mapreprod.common import write_table
 from mapreprod.datasets.mitocheck.activity import grouping_ap, summarize
+from mapreprod.job import start_job
 
-merged = pd.read_parquet(snakemake.input.merged)  # noqa: F821
-ap = grouping_ap(merged, snakemake.wildcards.grouping, threads=snakemake.threads,  # noqa: F821
-                 **snakemake.params.settings)  # noqa: F821
+snakemake = start_job()
+ap = grouping_ap(
+    pd.read_parquet(snakemake.input.merged),
+    snakemake.wildcards.grouping,
+    settings.from_job(snakemake),
+    correction=snakemake.params.correction,
+)
 print(summarize(ap).to_string(index=False), file=sys.stderr)
-ap.to_csv(snakemake.output.ap, index=False)  # noqa: F821
+write_table(ap, snakemake.output.ap)

@@ -1,17 +1,22 @@
-"""Training cells + control sample, QC-filtered, CellProfiler features selected (SPEC §8)."""
+"""Training cells + control sample, QC-filtered, CellProfiler features selected (rule
+mitocheck_preprocess; docs/methods.md)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
 import pandas as pd
 
+from mapreprod.common import write_table
 from mapreprod.datasets.mitocheck.inputs import read_training
 from mapreprod.datasets.mitocheck.preprocess import preprocess_cells
+from mapreprod.job import start_job
 
-p = snakemake.params  # noqa: F821
-merged = preprocess_cells(read_training(snakemake.input.training),  # noqa: F821
-                          pd.read_parquet(snakemake.input.sample),  # noqa: F821
-                          operations=p.operations, select_dp=p.select_dp)
+snakemake = start_job()
+p = snakemake.params
+merged = preprocess_cells(
+    read_training(snakemake.input.training),
+    pd.read_parquet(snakemake.input.sample),
+    operations=p.operations,
+    select_dp=p.select_dp,
+)
 print(f"merged table: {merged.shape}", file=sys.stderr)
-merged.to_parquet(snakemake.output.merged, index=False)  # noqa: F821
+write_table(merged, snakemake.output.merged)

@@ -1,19 +1,19 @@
-"""The paper's Mitocheck numbers (Fig 5C, S9A, S9B) next to this run's."""
-
-import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+"""The paper's Mitocheck numbers (Fig 5C, S9A, S9B) next to this run's (rule
+mitocheck_reproduction)."""
 
 import pandas as pd
 
+from mapreprod.common import write_table
 from mapreprod.datasets.mitocheck.inputs import CLASS, CONTROL_CLASS
 from mapreprod.datasets.mitocheck.reproduction import reproduction_table
+from mapreprod.job import start_job
 
-classes = pd.read_parquet(snakemake.input.merged, columns=[CLASS])[CLASS]  # noqa: F821
+snakemake = start_job()
+classes = pd.read_parquet(snakemake.input.merged, columns=[CLASS])[CLASS]
 table = reproduction_table(
-    pd.read_csv(snakemake.input.gene, low_memory=False),  # noqa: F821
-    pd.read_csv(snakemake.input.morphoclass, low_memory=False),  # noqa: F821
+    pd.read_csv(snakemake.input.gene, low_memory=False),
+    pd.read_csv(snakemake.input.morphoclass, low_memory=False),
     n_controls=int((classes == CONTROL_CLASS).sum()),
-    note=snakemake.params.note,  # noqa: F821
+    note=snakemake.params.note,
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)

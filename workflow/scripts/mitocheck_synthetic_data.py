@@ -1,16 +1,17 @@
-"""Stand-in Mitocheck inputs: the training table and the zipped control table (real layout)."""
+"""Stand-in Mitocheck inputs: the training table and the zipped control table (real layout; rule
+mitocheck_synthetic_data)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
+from mapreprod.common import write_table
 from mapreprod.datasets.mitocheck import standin
+from mapreprod.job import start_job
 
-design = standin.SyntheticDesign.from_config(snakemake.params.design)  # noqa: F821
+snakemake = start_job()
+design = standin.SyntheticDesign.from_config(snakemake.params.design)
 training, controls, truth = standin.generate(design)
 print(f"{len(training)} labelled cells, {len(controls)} control cells, "
       f"{design.n_dp_features} DP features", file=sys.stderr)
-standin.write_training(training, snakemake.output.training)  # noqa: F821
-standin.write_control_archive(controls, snakemake.output.controls,  # noqa: F821
-                              snakemake.params.member)  # noqa: F821
-truth.to_csv(snakemake.output.truth, index=False)  # noqa: F821
+standin.write_training(training, snakemake.output.training)
+standin.write_control_archive(controls, snakemake.output.controls, snakemake.params.member)
+write_table(truth, snakemake.output.truth)

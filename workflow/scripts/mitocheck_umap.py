@@ -1,13 +1,12 @@
-"""UMAP of each morphological class with the control cells, per feature set (Fig S10)."""
-
-import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+"""UMAP of each morphological class with the control cells, per feature set (Fig S10; rule
+mitocheck_umap)."""
 
 import pandas as pd
 
+from mapreprod.common import write_table
 from mapreprod.datasets.mitocheck.embedding import class_embeddings
+from mapreprod.job import start_job
 
-merged = pd.read_parquet(snakemake.input.merged)  # noqa: F821
-embeddings = class_embeddings(merged, **snakemake.params.umap)  # noqa: F821
-embeddings.to_parquet(snakemake.output.embeddings, index=False)  # noqa: F821
+snakemake = start_job()
+embeddings = class_embeddings(pd.read_parquet(snakemake.input.merged), **snakemake.params.umap)
+write_table(embeddings, snakemake.output.embeddings)

@@ -2,19 +2,20 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets.own_data import activity, inputs
+from mapreprod.job import start_job
 
-from mapreprod.datasets.own_data import activity, inputs  # noqa: E402
-
-p = snakemake.params  # noqa: F821
-spec = inputs.OwnDataSpec.from_config(p.name, p.entry)
-shards = [pd.read_parquet(path) for path in snakemake.input.shards]  # noqa: F821
+snakemake = start_job()
+spec = inputs.OwnDataSpec.from_config(snakemake.params.name, snakemake.params.entry)
+shards = [pd.read_parquet(path) for path in snakemake.input.shards]
 # the metadata the tables need: no feature column is read
 columns = [inputs.KEY_COL, inputs.CONTROL_COL, *spec.perturbation]
-prepared = pd.read_parquet(snakemake.input.profiles, columns=columns)  # noqa: F821
-ap, table = activity.gather_activity(shards, prepared, spec, p.null_sampler, p.map_null)
+prepared = pd.read_parquet(snakemake.input.profiles, columns=columns)
+ap, table = activity.gather_activity(shards, prepared, spec, settings.from_job(snakemake))
 print(f"{len(table)} perturbations, {table['retrieved'].mean():.0%} retrieved", file=sys.stderr)
-ap.to_parquet(snakemake.output.ap, index=False)  # noqa: F821
-activity.write_table(table, snakemake.output.table)  # noqa: F821
+write_table(ap, snakemake.output.ap)
+write_table(table, snakemake.output.table)

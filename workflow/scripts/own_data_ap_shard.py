@@ -3,20 +3,21 @@
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets.own_data import activity, inputs
+from mapreprod.job import start_job
 
-from mapreprod.datasets.own_data import activity, inputs  # noqa: E402
-
-p = snakemake.params  # noqa: F821
+snakemake = start_job()
+p = snakemake.params
 spec = inputs.OwnDataSpec.from_config(p.name, p.entry)
-with open(snakemake.input.info) as fh:  # noqa: F821
+with open(snakemake.input.info) as fh:
     features = json.load(fh)["features"]
-prepared = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
+prepared = pd.read_parquet(snakemake.input.profiles)
 ap = activity.shard_average_precision(
-    prepared, features, spec, p.shard, p.n_shards, batch_size=p.batch_size,
-    threads=snakemake.threads,  # noqa: F821
+    prepared, features, spec, settings.from_job(snakemake), p.shard, p.n_shards
 )
 print(f"shard {p.shard} of {p.n_shards}: {len(ap)} wells scored", file=sys.stderr)
-ap.to_parquet(snakemake.output.ap, index=False)  # noqa: F821
+write_table(ap, snakemake.output.ap)

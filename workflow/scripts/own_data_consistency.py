@@ -3,26 +3,24 @@
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets.own_data import activity, consistency, inputs
+from mapreprod.datasets.own_data.paths import write_json
+from mapreprod.job import start_job
 
-from mapreprod.datasets.own_data import activity, consistency, inputs  # noqa: E402
-
-p = snakemake.params  # noqa: F821
-spec = inputs.OwnDataSpec.from_config(p.name, p.entry)
-with open(snakemake.input.info) as fh:  # noqa: F821
+snakemake = start_job()
+spec = inputs.OwnDataSpec.from_config(snakemake.params.name, snakemake.params.entry)
+with open(snakemake.input.info) as fh:
     features = json.load(fh)["features"]
-prepared = pd.read_parquet(snakemake.input.profiles)  # noqa: F821
+prepared = pd.read_parquet(snakemake.input.profiles)
 active = None
-if "activity" in snakemake.input.keys():  # noqa: F821
-    active = activity.retrieved_keys(pd.read_csv(snakemake.input.activity), prepared, spec)  # noqa: F821
+if "activity" in snakemake.input.keys():
+    active = activity.retrieved_keys(pd.read_csv(snakemake.input.activity), prepared, spec)
 consensus = consistency.consensus_profiles(prepared, features, spec, active)
-table = consistency.consistency_map(
-    consensus, features, spec, p.null_sampler, p.map_null, p.batch_size,
-    threads=snakemake.threads,  # noqa: F821
-)
+table = consistency.consistency_map(consensus, features, spec, settings.from_job(snakemake))
 print(f"{len(consensus)} perturbations, {len(table)} annotations scored", file=sys.stderr)
-activity.write_table(table, snakemake.output.table)  # noqa: F821
-with open(snakemake.output.info, "w") as fh:  # noqa: F821
-    json.dump({"perturbations": len(consensus)}, fh)
+write_table(table, snakemake.output.table)
+write_json({"perturbations": len(consensus)}, snakemake.output.info)

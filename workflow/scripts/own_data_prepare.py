@@ -1,18 +1,24 @@
-"""Read your profile files, map their columns, normalize / select / sphere (rule own_data_prepare)."""
+"""Read your profile files, map their columns, normalize / select / sphere (rule own_data_prepare).
+
+This is the first job of a dataset, and the first to open its files (planning reads none):
+content, columns and values are checked here, each error naming the file, column and key."""
 
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.datasets.own_data import inputs, preprocess
+from mapreprod.datasets.own_data.paths import write_json
+from mapreprod.job import start_job
 
-from mapreprod.datasets.own_data import inputs, preprocess  # noqa: E402
-
-spec = inputs.OwnDataSpec.from_config(snakemake.params.name, snakemake.params.entry)  # noqa: F821
-raw = inputs.read_profiles(list(snakemake.input.profiles), spec.key("profiles"))  # noqa: F821
+snakemake = start_job()
+spec = inputs.OwnDataSpec.from_config(snakemake.params.name, snakemake.params.entry)
+raw = inputs.read_profiles(
+    list(snakemake.input.profiles), spec.key("profiles"), na_values=spec.na_values, origin=True
+)
 mapped, features = inputs.map_columns(raw, spec)
 prepared, kept, info = preprocess.prepare_profiles(mapped, features, spec)
 info["features"] = kept
 print(json.dumps({k: v for k, v in info.items() if k != "features"}), file=sys.stderr)
-prepared.to_parquet(snakemake.output.profiles, index=False)  # noqa: F821
-with open(snakemake.output.info, "w") as fh:  # noqa: F821
-    json.dump(info, fh, indent=1)
+write_table(prepared, snakemake.output.profiles)
+write_json(info, snakemake.output.info)

@@ -1,12 +1,14 @@
 """The summary rows of every own dataset in one table (rule own_data_reproduction)."""
 
-import sys
+import pandas as pd
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.job import start_job
+from mapreprod.reproduction import combine
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.reproduction import combine  # noqa: E402
-
-tables = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in snakemake.input.summaries]  # noqa: F821
-combine(tables).to_csv(snakemake.output.table, index=False)  # noqa: F821
+snakemake = start_job()
+paths = list(snakemake.input.summaries)
+if not paths:  # planning stops first (OwnDataWorkflow.reproduction_inputs); never an empty table
+    raise ValueError("own_data_reproduction: no dataset summary to combine (own_data.datasets)")
+tables = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in paths]
+write_table(combine(tables), snakemake.output.table)

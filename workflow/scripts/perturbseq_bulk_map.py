@@ -2,21 +2,21 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod import settings
+from mapreprod.datasets.perturbseq import bulk_map, read_screen_phenotypes
+from mapreprod.job import start_job
 
-from mapreprod.datasets.perturbseq import bulk_map, read_screen_phenotypes  # noqa: E402
-
-bulk = pd.read_parquet(snakemake.input.bulk)  # noqa: F821
-phenotypes = read_screen_phenotypes(snakemake.input.supplement)  # noqa: F821
+snakemake = start_job()
 table = bulk_map(
-    bulk,
-    phenotypes,
-    unit=snakemake.params.unit,  # noqa: F821
-    null_size=snakemake.params.null_size,  # noqa: F821
-    threads=snakemake.threads,  # noqa: F821
-    **snakemake.params.settings,  # noqa: F821
+    pd.read_parquet(snakemake.input.bulk),
+    read_screen_phenotypes(snakemake.input.supplement),
+    settings.from_job(snakemake),
+    unit=snakemake.params.unit,
+    variance_threshold=snakemake.params.variance_threshold,
 )
 print(f"{len(table)} guides, {table['p < 0.05'].mean():.1%} retrieved", file=sys.stderr)
-table.to_csv(snakemake.output.table, sep="\t", index=False)  # noqa: F821
+# the authors' tab-separated GSE132080_map.tsv
+write_table(table, snakemake.output.table)

@@ -3,16 +3,17 @@ perturbseq_finalize)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets.perturbseq import bulk_profiles, read_cell_identities, single_cell_table
+from mapreprod.job import start_job
 
-from mapreprod.datasets.perturbseq import bulk_profiles, read_cell_identities, single_cell_table  # noqa: E402
-
-scaled = pd.read_parquet(snakemake.input.scaled)  # noqa: F821
-identities = read_cell_identities(snakemake.input.identities)  # noqa: F821
+snakemake = start_job()
+scaled = pd.read_parquet(snakemake.input.scaled)
+identities = read_cell_identities(snakemake.input.identities)
 cells = single_cell_table(scaled, identities)
-bulk = bulk_profiles(cells, unit=snakemake.params.bulk_unit)  # noqa: F821
+bulk = bulk_profiles(cells, unit=snakemake.params.bulk_unit)
 print(f"single-cell table {cells.shape}, bulk profiles {bulk.shape}", file=sys.stderr)
-cells.to_parquet(snakemake.output.single_cell, index=False)  # noqa: F821
-bulk.to_parquet(snakemake.output.bulk, index=False)  # noqa: F821
+write_table(cells, snakemake.output.single_cell)
+write_table(bulk, snakemake.output.bulk)

@@ -3,21 +3,28 @@
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets import perturbseq as ps
+from mapreprod.job import start_job
 
-from mapreprod.datasets import perturbseq as ps  # noqa: E402
-
-inp, p = snakemake.input, snakemake.params  # noqa: F821
+snakemake = start_job()
+inp, p = snakemake.input, snakemake.params
 bulk = pd.read_csv(inp.bulk_map, sep="\t")
-column = "p_value" if p.significance == "raw" else "corrected_p_value"
-cells = ps.single_cell_figure_table(ps.significance(pd.read_csv(inp.cell_map, sep="\t"), column, p.threshold), bulk)
+cells = ps.significance(
+    pd.read_csv(inp.cell_map, sep="\t"), ps.SIGNIFICANCE_COLUMNS[p.significance], p.threshold
+)
 with open(inp.cell_summary) as handle:
     scored = json.load(handle)["scored_cells"]
 note = "synthetic stand-in: not the paper's data" if p.synthetic else ""
 table = ps.reproduction_table(
-    pd.read_csv(inp.seurat_summary), pd.read_parquet(inp.bulk_profiles), bulk, cells, scored, note
+    pd.read_csv(inp.seurat_summary),
+    pd.read_parquet(inp.bulk_profiles),
+    bulk,
+    ps.single_cell_figure_table(cells, bulk),
+    scored,
+    note,
 )
-table.to_csv(snakemake.output.table, index=False)  # noqa: F821
+write_table(table, snakemake.output.table)
 print(table.to_string(index=False), file=sys.stderr)

@@ -3,14 +3,16 @@ perturbseq_seurat)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+from mapreprod.common import write_table
+from mapreprod.datasets.perturbseq import SeuratSettings, seurat_export_10x
+from mapreprod.job import start_job
 
-from mapreprod.datasets.perturbseq import SeuratSettings, seurat_export_10x  # noqa: E402
-
-settings = SeuratSettings.from_config(snakemake.params.settings)  # noqa: F821
-inp = snakemake.input  # noqa: F821
-scaled, variable, summary = seurat_export_10x(inp.matrix, inp.genes, inp.barcodes, settings)
+snakemake = start_job()
+inp = snakemake.input
+seurat = SeuratSettings.from_config(snakemake.params.seurat)
+scaled, variable, summary = seurat_export_10x(inp.matrix, inp.genes, inp.barcodes, seurat)
 print(summary.to_string(index=False), file=sys.stderr)
-scaled.to_parquet(snakemake.output.scaled, index=False)  # noqa: F821
-variable.rename_axis("gene").to_csv(snakemake.output.variable)  # noqa: F821
-summary.to_csv(snakemake.output.summary, index=False)  # noqa: F821
+write_table(scaled, snakemake.output.scaled)
+# the gene names are the index: write them as the first column, named gene
+write_table(variable.rename_axis("gene").reset_index(), snakemake.output.variable)
+write_table(summary, snakemake.output.summary)

@@ -4,35 +4,32 @@ perturbseq_single_cell_map)."""
 import json
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
-
-from mapreprod.datasets.perturbseq import (  # noqa: E402
+from mapreprod import settings
+from mapreprod.common import write_table
+from mapreprod.datasets.perturbseq import (
     sample_controls,
     scored_cells,
     single_cell_ap,
     variable_features,
 )
+from mapreprod.job import start_job
 
-p = snakemake.params  # noqa: F821
-settings = dict(p.settings)
-threshold = settings.pop("variance_threshold")
-cells = scored_cells(pd.read_parquet(snakemake.input.single_cell))  # noqa: F821
+snakemake = start_job()
+p = snakemake.params
+cells = scored_cells(pd.read_parquet(snakemake.input.single_cell))
 controls = sample_controls(cells, p.control_fraction, p.control_seed)
-source = cells if p.features == "single_cell" else pd.read_parquet(snakemake.input.bulk)  # noqa: F821
-features = variable_features(source, threshold)
-table = single_cell_ap(
-    cells, controls, features, calls=p.calls, null_size=p.null_size,
-    threads=snakemake.threads, **settings,  # noqa: F821
-)
+# the genes: variance over the single-cell table (HEAD) or the bulk profiles (e9a5414)
+source = cells if p.features == "single_cell" else pd.read_parquet(snakemake.input.bulk)
+features = variable_features(source, p.variance_threshold)
+table = single_cell_ap(cells, controls, features, settings.from_job(snakemake), calls=p.calls)
 print(f"{len(cells)} scored cells, {len(controls)} sampled controls, {len(features)} genes; "
       f"{len(table)} target cells", file=sys.stderr)
-table.to_csv(snakemake.output.table, sep="\t", index=False)  # noqa: F821
-controls[["Metadata_cell_identity", "Metadata_guide_identity"]].to_csv(
-    snakemake.output.controls, index=False  # noqa: F821
-)
+# the authors' tab-separated GSE132080_single_cell_map.tsv.gz
+write_table(table, snakemake.output.table)
+write_table(controls[["Metadata_cell_identity", "Metadata_guide_identity"]], snakemake.output.controls)
 summary = {"scored_cells": len(cells), "controls": len(controls), "features": len(features),
            "target_cells": len(table)}
-with open(snakemake.output.summary, "w") as handle:  # noqa: F821
+with open(snakemake.output.summary, "w") as handle:
     json.dump(summary, handle, indent=1)

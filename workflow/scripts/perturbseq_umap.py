@@ -3,16 +3,17 @@ perturbseq_umap)."""
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from mapreprod.common import write_table
+from mapreprod.datasets.perturbseq import feature_columns, gene_embeddings, scored_cells
+from mapreprod.job import start_job
 
-from mapreprod.datasets.perturbseq import feature_columns, gene_embeddings, scored_cells  # noqa: E402
-
-cells = scored_cells(pd.read_parquet(snakemake.input.single_cell))  # noqa: F821
-sample = pd.read_csv(snakemake.input.controls)["Metadata_cell_identity"]  # noqa: F821
+snakemake = start_job()
+cells = scored_cells(pd.read_parquet(snakemake.input.single_cell))
+sample = pd.read_csv(snakemake.input.controls)["Metadata_cell_identity"]
 controls = cells.set_index("Metadata_cell_identity", drop=False).loc[sample].reset_index(drop=True)
 genes = sorted(g for g in cells["Metadata_gene_identity"].unique() if g != "neg")
-umap = gene_embeddings(cells, controls, feature_columns(cells), genes, snakemake.params.umap)  # noqa: F821
+umap = gene_embeddings(cells, controls, feature_columns(cells), genes, snakemake.params.umap)
 print(f"{len(genes)} genes embedded, {len(umap)} rows", file=sys.stderr)
-umap.to_parquet(snakemake.output.umap, index=False)  # noqa: F821
+write_table(umap, snakemake.output.umap)

@@ -1,15 +1,11 @@
-import sys
-
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake object injected)
-
-import os
+"""One simulation figure's table from its per-n_feats parts (rule simulations_table)."""
 
 import pandas as pd
 
+from mapreprod.common import write_table
+from mapreprod.job import start_job
 from mapreprod.simulations import simulate
 
-table = simulate.gather_tables([pd.read_csv(p) for p in snakemake.input.parts])  # noqa: F821
-out = snakemake.output.table  # noqa: F821
-tmp = f"{out}.tmp"
-table.to_csv(tmp, index=False)
-os.replace(tmp, out)
+snakemake = start_job()
+table = simulate.gather_tables([pd.read_csv(path) for path in snakemake.input.parts])
+write_table(table, snakemake.output.table)

@@ -215,71 +215,20 @@ def plot_map_scatter_kde(
         _, ax = plt.subplots(figsize=(4, 4))
     # The inset KDE: same x axis, a strip 18% of the scatter's height just above it.
     ax_kde = ax.inset_axes([0.0, 1.02, 1.0, 0.18], sharex=ax)
-
-    curves: list[tuple[np.ndarray, Any, str]] = []
-    handles: list[Line2D] = []
     if hue is None:
-        colours = PALETTES["significance"]
-        for level in (False, True):
-            mask = sig == level
-            _dots(ax, xs[mask], ys[mask], colours[level])
-            curves.append((xs[mask], colours[level], str(level)))
-            handles.append(legend_marker(colours[level], f"{level} (n={int(mask.sum())})"))
+        curves, handles = _scatter_by_significance(ax, ax_kde, xs, ys, sig, xlabel)
         legend_title = significant
-        _coloured_texts(ax, 0.97, 0.04, [(f"Retrieved: {percent_retrieved(sig)}", "black")])
-        mean_map = float(np.nanmean(xs)) if xs.size else float("nan")
-        ax_kde.axvline(mean_map, color="grey", linestyle="--", linewidth=1)
-        ax_kde.text(
-            mean_map + 0.03 if mean_map < 0.55 else mean_map - 0.03,
-            0.55,
-            f"Mean {xlabel}: {mean_map:.2f}",
-            transform=ax_kde.get_xaxis_transform(),
-            ha="left" if mean_map < 0.55 else "right",
-            va="center",
-            fontsize="small",
-        )
     else:
         levels = list(hue_order) if hue_order is not None else sorted(df[hue].dropna().unique())
-        colours = _palette_for(levels, palette)
-        marker_sig = (
-            sig if markers_from is None else _as_significant(df[markers_from], markers_from)
+        marker_sig = sig if markers_from is None else _as_significant(df[markers_from], markers_from)
+        curves, handles = _scatter_by_hue(
+            ax, xs, ys, sig, marker_sig, df[hue], levels, _palette_for(levels, palette)
         )
-        for level in levels:
-            in_level = (df[hue] == level).to_numpy()
-            for is_sig in (True, False):
-                mask = in_level & (marker_sig == is_sig)
-                _dots(ax, xs[mask], ys[mask], colours[level], SIGNIFICANCE_MARKERS[is_sig])
-            curves.append((xs[in_level], colours[level], str(level)))
-            handles.append(legend_marker(colours[level], str(level)))
-        handles += significance_keys()
         legend_title = hue
         if show_threshold:
             ax.axhline(-np.log10(0.05), color="grey", linestyle="--", linewidth=1, zorder=1)
-        parts: list[tuple[str, Any]] = [("Retrieved:", "black")]
-        parts += [
-            (percent_retrieved(sig[(df[hue] == lvl).to_numpy()]), colours[lvl]) for lvl in levels
-        ]
-        parts.append((f"({percent_retrieved(sig)})", "black"))
-        _coloured_texts(ax, 0.97, 0.04, parts)
-
-    for values, colour, label in curves:
-        curve = _kde_curve(values)
-        if curve is None:
-            # Too few or identical values for a density: mark where they are instead.
-            for v in np.unique(values[np.isfinite(values)]):
-                ax_kde.axvline(v, color=colour, linewidth=1, alpha=0.6, linestyle=":")
-            continue
-        ax_kde.plot(*curve, color=colour, linewidth=1.2, label=label)
-    ax_kde.set_ylim(bottom=0)
-    ax_kde.axis("off")
-
-    ax.set_xlim(*MAP_LIMITS)
-    ax.xaxis.set_major_locator(MultipleLocator(0.25))
-    finite = ys[np.isfinite(ys)]
-    top = max(float(finite.max()) if finite.size else 1.0, -np.log10(0.05)) + 0.25
-    ax.set_ylim(-0.1, top)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    _draw_kdes(ax_kde, curves)
+    _frame_map_axes(ax, ys, xlabel, ylabel)
     ax.legend(
         handles=handles,
         title=legend_title,
@@ -291,6 +240,90 @@ def plot_map_scatter_kde(
     if title is not None:
         ax_kde.set_title(title)
     return ax
+
+
+_Curves = list[tuple[np.ndarray, Any, str]]
+
+
+def _scatter_by_significance(
+    ax: Axes, ax_kde: Axes, xs: np.ndarray, ys: np.ndarray, sig: np.ndarray, xlabel: str
+) -> tuple[_Curves, list[Line2D]]:
+    """Points coloured by significance; 'Retrieved: NN%' and the mean mAP on the KDE strip."""
+    colours = PALETTES["significance"]
+    curves: _Curves = []
+    handles: list[Line2D] = []
+    for level in (False, True):
+        mask = sig == level
+        _dots(ax, xs[mask], ys[mask], colours[level])
+        curves.append((xs[mask], colours[level], str(level)))
+        handles.append(legend_marker(colours[level], f"{level} (n={int(mask.sum())})"))
+    _coloured_texts(ax, 0.97, 0.04, [(f"Retrieved: {percent_retrieved(sig)}", "black")])
+    mean_map = float(np.nanmean(xs)) if xs.size else float("nan")
+    ax_kde.axvline(mean_map, color="grey", linestyle="--", linewidth=1)
+    ax_kde.text(
+        mean_map + 0.03 if mean_map < 0.55 else mean_map - 0.03,
+        0.55,
+        f"Mean {xlabel}: {mean_map:.2f}",
+        transform=ax_kde.get_xaxis_transform(),
+        ha="left" if mean_map < 0.55 else "right",
+        va="center",
+        fontsize="small",
+    )
+    return curves, handles
+
+
+def _scatter_by_hue(
+    ax: Axes,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    sig: np.ndarray,
+    marker_sig: np.ndarray,
+    hue_values: pd.Series,
+    levels: Sequence[Any],
+    colours: dict[Any, Any],
+) -> tuple[_Curves, list[Line2D]]:
+    """Points coloured by hue level, circle where significant and square otherwise; the
+    percent retrieved of each level, then pooled in parentheses."""
+    curves: _Curves = []
+    handles: list[Line2D] = []
+    for level in levels:
+        in_level = (hue_values == level).to_numpy()
+        for is_sig in (True, False):
+            mask = in_level & (marker_sig == is_sig)
+            _dots(ax, xs[mask], ys[mask], colours[level], SIGNIFICANCE_MARKERS[is_sig])
+        curves.append((xs[in_level], colours[level], str(level)))
+        handles.append(legend_marker(colours[level], str(level)))
+    handles += significance_keys()
+    parts: list[tuple[str, Any]] = [("Retrieved:", "black")]
+    parts += [(percent_retrieved(sig[(hue_values == lvl).to_numpy()]), colours[lvl]) for lvl in levels]
+    parts.append((f"({percent_retrieved(sig)})", "black"))
+    _coloured_texts(ax, 0.97, 0.04, parts)
+    return curves, handles
+
+
+def _draw_kdes(ax_kde: Axes, curves: _Curves) -> None:
+    """The density of each group's mAP on the strip above the scatter."""
+    for values, colour, label in curves:
+        curve = _kde_curve(values)
+        if curve is None:
+            # Too few or identical values for a density: mark where they are instead.
+            for v in np.unique(values[np.isfinite(values)]):
+                ax_kde.axvline(v, color=colour, linewidth=1, alpha=0.6, linestyle=":")
+            continue
+        ax_kde.plot(*curve, color=colour, linewidth=1.2, label=label)
+    ax_kde.set_ylim(bottom=0)
+    ax_kde.axis("off")
+
+
+def _frame_map_axes(ax: Axes, ys: np.ndarray, xlabel: str, ylabel: str) -> None:
+    """mAP axis 0-1 in quarters; p axis from 0 to above both the points and -log10(0.05)."""
+    ax.set_xlim(*MAP_LIMITS)
+    ax.xaxis.set_major_locator(MultipleLocator(0.25))
+    finite = ys[np.isfinite(ys)]
+    top = max(float(finite.max()) if finite.size else 1.0, -np.log10(0.05)) + 0.25
+    ax.set_ylim(-0.1, top)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
 
 
 def plot_pivot_scatter(

@@ -1,11 +1,14 @@
-"""The simulation recall grid of Fig 2 and Fig S2-S5 (docs/methods.md §2.5), and our figS_null."""
+"""The simulation recall grid of Fig 2 and Fig S2-S5 (docs/methods.md §2.5), and our figS_null.
+
+A plot type: a table of recalls (one row per condition, one column per method) in, a figure
+out; which methods a figure shows is decided by mapreprod.simulations.figures.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -112,10 +115,3 @@ def plot_recall_grid(
         fig.suptitle(title, y=1.0)
     fig.tight_layout()
     return fig
-
-
-def method_columns(table: pd.DataFrame) -> list[str]:
-    """The method columns of a simulation table, in table order."""
-    skip = {*GRID_COLUMNS, "n_perts"}
-    return [c for c in table.columns if c not in skip and not np.issubdtype(
-        np.asarray(table[c]).dtype, np.object_)]

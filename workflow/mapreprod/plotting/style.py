@@ -43,15 +43,18 @@ def set_style() -> None:
     )
 
 
-def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None) -> None:
-    """Save ``fig`` as PNG (and PDF), atomically: a failed save leaves no partial file."""
+def save_figure(
+    fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None, dpi: float | None = None
+) -> None:
+    """Save ``fig`` as PNG (and PDF), atomically: a failed save leaves no partial file. ``dpi``:
+    the PNG's resolution (default the style's 200; large multi-panel figures use less)."""
     for path in (png, pdf):
         if path is None:
             continue
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-        fig.savefig(tmp, bbox_inches="tight")
+        fig.savefig(tmp, bbox_inches="tight", **({"dpi": dpi} if dpi is not None else {}))
         os.replace(tmp, path)
     plt.close(fig)
 
@@ -59,6 +62,10 @@ def save_figure(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike 
 def mark_standin(fig: plt.Figure, what: str) -> None:
     """Say on the figure that it was drawn from a generated stand-in, not the paper's data
     (``what``: e.g. "cpjump1.synthetic")."""
-    title = fig.get_suptitle()
     note = f"[generated stand-in data ({what}): not the paper's numbers]"
-    fig.suptitle(f"{title}\n{note}" if title else note)
+    current = fig._suptitle  # matplotlib keeps the suptitle Text here (no public getter)
+    if current is None or not current.get_text():
+        # above everything drawn (bbox_inches="tight" keeps it): never over a panel's title
+        fig.suptitle(note, y=1.0, va="bottom")
+    else:  # keep its position, size and alignment
+        current.set_text(f"{current.get_text()}\n{note}")

@@ -6,22 +6,31 @@ perturbation well first), but draws each dataset in one vectorised call: a Gener
 ``normal(loc, scale, size)`` and ``standard_cauchy(size)`` consume the bit stream element by
 element, so one large draw equals the concatenation of the authors' small draws.
 
-:func:`evaluate_condition` scores every perturbation of one simulated dataset with the four
-methods of docs/methods.md §2.4 (mAP p-value, mp-value, MMD, k-means); :func:`recall` turns the per-
-perturbation results into one row of the paper's tables.
+What each figure computes is a :class:`FigureSpec` (:data:`FIGURE_SPECS`): its distributions, its
+percent axis, its mAP tests (:class:`MapTest`) and its baseline tests (names of
+:data:`BASELINE_TESTS`). :func:`evaluate_condition` scores every perturbation of one simulated
+dataset with those methods (docs/methods.md §2.4); :func:`recall` turns the per-perturbation
+results into one row of the paper's tables; :func:`run_grid` does it for a grid of conditions.
+
+Settings: the mAP part takes a :class:`mapreprod.settings.MapSettings` (``simulations.map_null_size``
+as null size, ``simulations.seed`` as seed; a :class:`MapTest` overrides similarity and group
+null); the rest of the ``simulations:`` section is the design (:class:`SimulationOptions`, the
+grids). One seed, ``settings.seed``, drives every draw: data, mAP null, permutations, k-means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mapreprod.settings import MapSettings
+
 from . import baselines
-from mapeval import average_precision
-from mapeval import mean_average_precision
 
 #: Label of control wells (the authors' ``negcon_pert_value``).
 CONTROL_LABEL = "negative_control"
@@ -55,62 +64,151 @@ NORMAL = Family("normal", (0.0, 1.0), (1.0, 1.0))
 
 
 @dataclass(frozen=True)
+class SimulationOptions:
+    """The simulation settings that are not the mAP engine's (config section ``simulations:``).
+
+    ``n_perts``: perturbations per simulated condition; ``n_permutations``: label permutations
+    of the permutation tests (mp-value, MMD); ``mmd_bandwidth``: the MMD bandwidth rule
+    (:func:`baselines.mmd_bandwidth`); ``kmeans_n_init``: restarts of k-means.
+    """
+
+    n_perts: int = 100
+    n_permutations: int = 1000
+    mmd_bandwidth: baselines.Bandwidth = "sqrt_half_median"
+    kmeans_n_init: int = 10
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> SimulationOptions:
+        """The options of a ``simulations:`` config section (or of :func:`design_param`);
+        absent keys keep the defaults above (the paper's)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{name: section[name] for name in names if name in section})
+
+
+#: Keys of the ``simulations:`` section that are engine settings: they reach the code as
+#: MapSettings (``mapreprod.settings.from_config``: map_null_size -> null_size, seed).
+ENGINE_KEYS = ("map_null_size", "seed")
+
+
+def design_param(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The design part of a ``simulations:`` config section (every key but :data:`ENGINE_KEYS`):
+    the rule param of the recall jobs next to ``map_settings("simulations")``."""
+    return {key: value for key, value in section.items() if key not in ENGINE_KEYS}
+
+
+# --------------------------------------------------------------------------------------------
+# what each figure computes
+
+
+@dataclass(frozen=True)
+class MapTest:
+    """One mAP test of a figure: its result column and the engine settings it sets.
+
+    ``similarity`` and ``map_null`` replace those of the run's MapSettings (null size, seed and
+    sampler stay the run's). A new kind of mAP test adds a field here and its branch in
+    :func:`evaluate_condition`; the tests of one similarity share one AP computation.
+    """
+
+    column: str
+    similarity: str = "cosine"
+    map_null: str = "shared"
+
+
+#: A baseline test: (centred Gram matrices (B, n, n) of B stacks with the n_x rows of X first,
+#: n_x, number of features, seed, options) -> one value per stack (B,).
+BaselineTest = Callable[[np.ndarray, int, int, int, SimulationOptions], np.ndarray]
+
+
+def _mp_value(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
+              options: SimulationOptions) -> np.ndarray:
+    return baselines.mp_value_from_gram(grams, n_x, options.n_permutations, seed).p_value
+
+
+def _mmd(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
+         options: SimulationOptions) -> np.ndarray:
+    return baselines.mmd_from_gram(grams, n_x, options.n_permutations, seed,
+                                   options.mmd_bandwidth).p_value
+
+
+def _kmeans(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
+            options: SimulationOptions) -> np.ndarray:
+    return baselines.kmeans_from_gram(grams, n_x, n_feats, options.kmeans_n_init, seed)
+
+
+#: The baseline tests of docs/methods.md §2.4 by result column (the authors' names), in table
+#: order. mp-value and MMD give permutation p-values; k-means gives the clustering accuracy
+#: (:data:`ACCURACY_COLUMNS`). One Gram matrix of all profiles of a condition serves them all.
+BASELINE_TESTS: dict[str, BaselineTest] = {
+    "mp-value": _mp_value,
+    "MMD": _mmd,
+    "k-means": _kmeans,
+}
+
+#: Result columns that hold an accuracy (1.0 = perfect split) rather than a p-value.
+ACCURACY_COLUMNS = ("k-means",)
+
+
+@dataclass(frozen=True)
 class FigureSpec:
     """What one simulation figure computes.
 
-    ``steps``: key of the percent axis in the config (``bin_exp``, ``linear``, ``calibration``);
-    ``maps``: the mAP variants as (column name, similarity, map_null); ``baselines``: whether
-    mp-value, MMD and k-means are computed too.
+    ``family``: the distributions; ``steps``: key of the percent axis in the config
+    (``bin_exp``, ``linear``, ``calibration``); ``maps``: its mAP tests; ``baselines``: names of
+    :data:`BASELINE_TESTS` it computes too. The table's method columns are :attr:`methods`.
     """
 
     family: Family
     steps: str
-    maps: tuple[tuple[str, str, str], ...]
-    baselines: bool
+    maps: tuple[MapTest, ...]
+    baselines: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [b for b in self.baselines if b not in BASELINE_TESTS]
+        if unknown:
+            raise ValueError(f"FigureSpec.baselines: unknown test(s) {unknown}; known: "
+                             f"{list(BASELINE_TESTS)}")
+
+    @property
+    def methods(self) -> list[str]:
+        """Result columns of the figure's table, in table order: mAP tests, then baselines."""
+        return [m.column for m in self.maps] + list(self.baselines)
 
 
-_MAP = (("mAP p-value", "cosine", "shared"),)
+_MAP = (MapTest("mAP p-value"),)
+_ALL_BASELINES = tuple(BASELINE_TESTS)
 
 #: The figures of docs/methods.md §2.5, plus figS_null (ours): shared vs independent mAP null.
-FIGURES: dict[str, FigureSpec] = {
-    "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, True),
-    "figS2": FigureSpec(NORMAL, "linear", _MAP, True),
-    "figS3": FigureSpec(Family("normal", (0.0, 1.0), (2.0, 2.0)), "bin_exp", _MAP, True),
-    "figS4": FigureSpec(Family("cauchy", (0.0, 1.0), (10.0, 1.0)), "bin_exp", _MAP, True),
+FIGURE_SPECS: dict[str, FigureSpec] = {
+    "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, _ALL_BASELINES),
+    "figS2": FigureSpec(NORMAL, "linear", _MAP, _ALL_BASELINES),
+    "figS3": FigureSpec(Family("normal", (0.0, 1.0), (2.0, 2.0)), "bin_exp", _MAP, _ALL_BASELINES),
+    "figS4": FigureSpec(Family("cauchy", (0.0, 1.0), (10.0, 1.0)), "bin_exp", _MAP,
+                        _ALL_BASELINES),
     "figS5": FigureSpec(
         NORMAL,
         "bin_exp",
         (
-            ("mAP p-value (cosine)", "cosine", "shared"),
-            ("mAP p-value (Euclidean)", "euclidean", "shared"),
-            ("mAP p-value (correlation)", "correlation", "shared"),
+            MapTest("mAP p-value (cosine)", "cosine"),
+            MapTest("mAP p-value (Euclidean)", "euclidean"),
+            MapTest("mAP p-value (correlation)", "correlation"),
         ),
-        False,
     ),
     "figS_null": FigureSpec(
         NORMAL,
         "calibration",
         (
-            ("mAP p-value (shared null)", "cosine", "shared"),
-            ("mAP p-value (independent null)", "cosine", "independent"),
+            MapTest("mAP p-value (shared null)", map_null="shared"),
+            MapTest("mAP p-value (independent null)", map_null="independent"),
         ),
-        False,
     ),
 }
 
-#: Titles of the rendered figures.
-FIGURE_TITLES = {
-    "fig2": "Fig 2: recall on simulated data (perturbed features ~ N(1, 1), controls ~ N(0, 1))",
-    "figS2": "Fig S2: as Fig 2 with a linear axis of perturbed features",
-    "figS3": "Fig S3: perturbed features ~ N(2, 2), controls ~ N(0, 1)",
-    "figS4": "Fig S4: perturbed features ~ Cauchy(10, 1), controls ~ Cauchy(0, 1)",
-    "figS5": "Fig S5: mAP recall with cosine, Euclidean and correlation similarity",
-    "figS_null": ("figS_null (ours, not in the paper): mAP with the shared (copairs) vs the "
-                  "independent null; 0% = false-positive rate"),
-}
 
-#: Result columns of the three baselines, named as in the authors' tables.
-BASELINE_COLUMNS = ("mp-value", "MMD", "k-means")
+def figure_spec(figure: str) -> FigureSpec:
+    """The spec of one simulation figure id (ValueError naming the known ids otherwise)."""
+    if figure not in FIGURE_SPECS:
+        raise ValueError(f"unknown simulation figure {figure!r}; known: {sorted(FIGURE_SPECS)}")
+    return FIGURE_SPECS[figure]
 
 
 def n_perturbed_features(n_feats: int, percent: float) -> int:
@@ -255,30 +353,26 @@ def perturbation_groups(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
 def map_pvalues(
     meta: pd.DataFrame,
     feats: np.ndarray,
-    similarity: str = "cosine",
-    map_nulls: tuple[str, ...] = ("shared",),
-    null_size: int = 1000,
-    seed: int = 42,
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
+    settings: MapSettings,
+    map_nulls: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Uncorrected mAP p-value of every perturbation against the controls (docs/methods.md §2.3-2.4).
 
-    One ``mapeval.average_precision`` call over the whole dataset with the reference-index
-    design: ``Metadata_Control_Index`` = row index for controls and -1 otherwise, positives =
-    same perturbation and index, negatives = different perturbation and index. Returns one row
-    per perturbation (sorted) with one p-value column per entry of ``map_nulls``.
+    One AP computation over the whole dataset (``settings.average_precision``, its similarity)
+    with the reference-index design: ``Metadata_Control_Index`` = row index for controls and -1
+    otherwise, positives = same perturbation and index, negatives = different perturbation and
+    index. Then one mAP p-value per group null of ``map_nulls`` (default: ``settings.map_null``)
+    with the settings' null size, seed and sampler. Returns one row per perturbation (sorted)
+    with one p-value column per entry of ``map_nulls``, named by it.
     """
     meta = meta.reset_index(drop=True).copy()
     ctrl = meta["Metadata_Perturbation"].to_numpy() == CONTROL_LABEL
     meta["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(meta)), -1)
     design = ["Metadata_Perturbation", "Metadata_Control_Index"]
-    ap = average_precision(meta, feats, design, [], [], design, similarity=similarity,
-                           batch_size=batch_size)
+    ap = settings.average_precision(meta, feats, design, [], [], design)
     out = None
-    for null in map_nulls:
-        m = mean_average_precision(ap, "Metadata_Perturbation", null_size=null_size, seed=seed,
-                                   null_sampler=null_sampler, map_null=null)
+    for null in map_nulls or (settings.map_null,):
+        m = settings.replace(map_null=null).mean_average_precision(ap, "Metadata_Perturbation")
         m = m[["Metadata_Perturbation", "p_value"]].rename(columns={"p_value": null})
         out = m if out is None else out.merge(m, on="Metadata_Perturbation")
     return out.sort_values("Metadata_Perturbation").reset_index(drop=True)
@@ -288,56 +382,58 @@ def evaluate_condition(
     meta: pd.DataFrame,
     feats: np.ndarray,
     spec: FigureSpec,
-    n_perm: int = 1000,
-    null_size: int = 1000,
-    seed: int = 42,
-    mmd_bandwidth: baselines.Bandwidth = "sqrt_half_median",
-    kmeans_n_init: int = 10,
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
+    settings: MapSettings,
+    options: SimulationOptions = SimulationOptions(),
 ) -> pd.DataFrame:
     """Score every perturbation of one simulated dataset with the methods of ``spec``.
 
-    Returns one row per perturbation: ``Metadata_Perturbation``, a p-value column per mAP
-    variant of ``spec.maps`` and, with ``spec.baselines``, ``mp-value`` and ``MMD`` p-values and
-    the ``k-means`` accuracy. One Gram matrix of all profiles serves the three baselines.
+    Parameters
+    ----------
+    meta, feats : one dataset of :func:`generate_profiles`.
+    spec : the figure's mAP tests and baseline tests.
+    settings : the mAP settings (null size, seed, sampler; each :class:`MapTest` sets similarity
+        and group null). ``settings.seed`` also seeds the baselines' permutations and k-means.
+    options : permutations, MMD bandwidth and k-means restarts of the baselines.
+
+    Returns
+    -------
+    One row per perturbation: ``Metadata_Perturbation`` and the columns ``spec.methods`` (a
+    p-value per mAP test and permutation test; the clustering accuracy for k-means).
     """
     labels, stacks, _ = perturbation_groups(meta)
     out = pd.DataFrame({"Metadata_Perturbation": labels})
-    by_sim: dict[str, list[tuple[str, str]]] = {}
-    for column, sim, null in spec.maps:
-        by_sim.setdefault(sim, []).append((column, null))
-    for sim, cols in by_sim.items():
-        nulls = tuple(dict.fromkeys(null for _, null in cols))
-        p = map_pvalues(meta, feats, sim, nulls, null_size, seed, null_sampler, batch_size)
+    by_similarity: dict[str, list[MapTest]] = {}
+    for test in spec.maps:
+        by_similarity.setdefault(test.similarity, []).append(test)
+    for similarity, tests in by_similarity.items():
+        nulls = tuple(dict.fromkeys(test.map_null for test in tests))
+        p = map_pvalues(meta, feats, settings.replace(similarity=similarity), nulls)
         if not np.array_equal(p["Metadata_Perturbation"].to_numpy(), labels):
             raise ValueError("mAP results do not cover every perturbation")
-        for column, null in cols:
-            out[column] = p[null].to_numpy()
+        for test in tests:
+            out[test.column] = p[test.map_null].to_numpy()
     if spec.baselines:
         feats = np.asarray(feats, dtype=float)
         centred = feats - feats.mean(0)
         gram = centred @ centred.T
         grams = baselines.center_grams(gram[stacks[:, :, None], stacks[:, None, :]])
         n_x = stacks.shape[1] - int((meta["Metadata_Perturbation"] == CONTROL_LABEL).sum())
-        out["mp-value"] = baselines.mp_value_from_gram(grams, n_x, n_perm, seed).p_value
-        out["MMD"] = baselines.mmd_from_gram(grams, n_x, n_perm, seed, mmd_bandwidth).p_value
-        out["k-means"] = baselines.kmeans_from_gram(grams, n_x, feats.shape[1], kmeans_n_init,
-                                                    seed)
+        for name in spec.baselines:
+            out[name] = BASELINE_TESTS[name](grams, n_x, feats.shape[1], settings.seed, options)
     return out
 
 
 def recall(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
     """Share of perturbations called distinct from the controls, per method (docs/methods.md §2.4).
 
-    p-value columns: share with p < ``alpha`` (uncorrected); ``k-means``: share with accuracy
-    exactly 1.
+    p-value columns: share with p < ``alpha`` (uncorrected); accuracy columns
+    (:data:`ACCURACY_COLUMNS`, k-means): share with accuracy exactly 1.
     """
     rec = {}
     for col in results.columns:
         if col == "Metadata_Perturbation":
             continue
-        if col == "k-means":
+        if col in ACCURACY_COLUMNS:
             rec[col] = float((results[col] == 1.0).mean())
         else:
             rec[col] = float((results[col] < alpha).mean())
@@ -347,33 +443,26 @@ def recall(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, float]:
 def run_grid(
     figure: str,
     conditions: pd.DataFrame,
-    n_perts: int = 100,
-    n_perm: int = 1000,
-    null_size: int = 1000,
-    seed: int = 42,
-    mmd_bandwidth: baselines.Bandwidth = "sqrt_half_median",
-    kmeans_n_init: int = 10,
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
+    settings: MapSettings,
+    options: SimulationOptions = SimulationOptions(),
 ) -> pd.DataFrame:
-    """Recall of every method for each condition of ``conditions`` (rows of
-    :func:`simulation_grid`), each dataset drawn from a fresh ``default_rng(seed)``.
+    """Recall of every method of ``figure`` for each condition of ``conditions`` (rows of
+    :func:`simulation_grid`), each dataset drawn from a fresh ``default_rng(settings.seed)``
+    with ``options.n_perts`` perturbations.
 
-    Returns the authors' table layout: the method columns of ``FIGURES[figure]`` followed by
+    Returns the authors' table layout: the method columns of the figure's spec followed by
     ``# replicates, n_controls, features_differ, n_feats`` (and ``n_perts``).
     """
-    if figure not in FIGURES:
-        raise ValueError(f"unknown simulation figure {figure!r}; known: {sorted(FIGURES)}")
-    spec = FIGURES[figure]
+    spec = figure_spec(figure)
     rows = []
     for cond in conditions.itertuples(index=False):
         meta, feats = generate_profiles(cond.n_feats, cond.n_plates, cond.n_controls_per_plate,
-                                        cond.features_differ, n_perts, spec.family, seed)
-        res = evaluate_condition(meta, feats, spec, n_perm, null_size, seed, mmd_bandwidth,
-                                 kmeans_n_init, null_sampler, batch_size)
+                                        cond.features_differ, options.n_perts, spec.family,
+                                        settings.seed)
+        res = evaluate_condition(meta, feats, spec, settings, options)
         rows.append({**recall(res), "# replicates": cond.n_plates, "n_controls": cond.n_controls,
                      "features_differ": cond.features_differ, "n_feats": cond.n_feats,
-                     "n_perts": n_perts})
+                     "n_perts": options.n_perts})
     return pd.DataFrame(rows)
 
 
@@ -388,14 +477,14 @@ def plates_controls_from_config(entries: Sequence[Mapping]) -> dict[int, list[in
     return out
 
 
-def figure_conditions(figure: str, settings: Mapping, n_feats: int | None = None) -> pd.DataFrame:
-    """Conditions of ``figure`` under the config section ``settings`` (``simulations``),
+def figure_conditions(figure: str, design: Mapping[str, Any],
+                      n_feats: int | None = None) -> pd.DataFrame:
+    """Conditions of ``figure`` under the grids of ``design`` (the ``simulations:`` config
+    section or its :func:`design_param`: ``percent_differ``, ``n_feats``, ``plates_controls``),
     optionally only those with ``n_feats`` features."""
-    if figure not in FIGURES:
-        raise ValueError(f"unknown simulation figure {figure!r}; known: {sorted(FIGURES)}")
-    steps = settings["percent_differ"][FIGURES[figure].steps]
-    nfs = settings["n_feats"] if n_feats is None else [n_feats]
-    return simulation_grid(nfs, plates_controls_from_config(settings["plates_controls"]), steps)
+    steps = design["percent_differ"][figure_spec(figure).steps]
+    nfs = design["n_feats"] if n_feats is None else [n_feats]
+    return simulation_grid(nfs, plates_controls_from_config(design["plates_controls"]), steps)
 
 
 def gather_tables(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:

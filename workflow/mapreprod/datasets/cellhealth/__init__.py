@@ -17,7 +17,12 @@ The pairing of every analysis follows the authors' HEAD code (``e5be636``):
   of the same gene against guides of other genes.
 
 Parts (the dataset contract): inputs, preprocess, activity, plate_well, feature_groups,
-consistency, figures, reproduction, standin. Their public names are re-exported here.
+consistency, figures, reproduction, standin. Their public names are re-exported here, except
+those of ``figures`` (which imports matplotlib; the rule scripts that compute do not need it).
+
+Every analysis takes the engine settings as one :class:`mapreprod.settings.MapSettings`
+(``map_settings("cellhealth")`` in the rules: ``cellhealth.null_size`` and ``seed``, or the
+synthetic run's ``cellhealth.synthetic_data.null_size``).
 """
 
 from mapreprod.common import EPS
@@ -25,8 +30,10 @@ from mapreprod.common import EPS
 from .activity import (
     activity_by_cell_line,
     activity_with_controls,
+    guide_map,
     merge_ceres,
     phenotypic_activity,
+    replicate_ap_table,
 )
 from .consistency import consistency_profiles, genes_passing, phenotypic_consistency
 from .feature_groups import (
@@ -36,7 +43,6 @@ from .feature_groups import (
     compartment_table,
     feature_group_analysis,
 )
-from .figures import consistent_gene_aps, consistent_genes, fig3c_guides, jitter
 from .inputs import (
     CELL,
     CELL_LINES,
@@ -67,6 +73,8 @@ from .inputs import (
     ceres_symbols,
     control_genes,
     cp_features,
+    significance_markers,
+    split_cp_profiles,
     tidy_metadata,
 )
 from .plate_well import plate_pairs, plate_well_position
@@ -110,21 +118,21 @@ __all__ = [
     "compartment_groups",
     "compartment_table",
     "consistency_profiles",
-    "consistent_gene_aps",
-    "consistent_genes",
     "control_genes",
     "cp_features",
     "feature_group_analysis",
-    "fig3c_guides",
     "genes_passing",
-    "jitter",
+    "guide_map",
     "merge_ceres",
     "phenotypic_activity",
     "phenotypic_consistency",
     "plate_pairs",
     "plate_well_position",
     "preprocess_profiles",
+    "replicate_ap_table",
     "replicate_subset",
     "reproduction_table",
+    "significance_markers",
+    "split_cp_profiles",
     "tidy_metadata",
 ]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import EPS, paper_columns
+from mapreprod.settings import MapSettings
 
 from .inputs import (
     CONTROL_INDEX,
@@ -18,81 +19,105 @@ from .inputs import (
     PERT,
     PLATE,
     WELL,
-    _markers,
-    _split,
     cell_lines_present,
+    significance_markers,
+    split_cp_profiles,
 )
 from .preprocess import replicate_subset
 
 
-def phenotypic_activity(
+def guide_map(
     subset: pd.DataFrame,
-    null_size: int,
-    seed: int = 0,
+    settings: MapSettings,
     features: Sequence[str] | None = None,
     extra_pos_sameby: Sequence[str] = (),
     pos_diffby: Sequence[str] = (),
     neg_diffby: Sequence[str] = (CONTROL_INDEX, IS_CONTROL),
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    threshold: float = 0.05,
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """mAP of every guide against the controls of ``subset`` (Fig 3B pairing by default).
+    """Every guide's replicates retrieved against the controls of ``subset``: the step all Cell
+    Health activity analyses share (Fig 3A, 3B, 3D, S6A, S6C).
+
+    The pairing is the reference-index design of the authors' code: positives share the guide
+    and ``Metadata_control_index`` (so controls never pair with each other) plus
+    ``extra_pos_sameby`` and differ in ``pos_diffby``; negatives differ in the guide and in
+    ``neg_diffby`` (Fig 3B adds ``Metadata_is_control``; Fig 3A pairs without it).
+
+    Parameters
+    ----------
+    subset : output of :func:`replicate_subset` (one cell line, one control type), or a part of
+        it (Fig 3A: one pair of plates).
+    settings : the engine settings (similarity, null size, threshold, seed, sampler, null).
+    features : feature columns to use; default every CellProfiler column.
+
+    Returns
+    -------
+    map_scores : the engine's mAP table, one row per guide (``mean_average_precision``,
+        ``p_value``, ``corrected_p_value`` (BH over the guides of this call), ``below_p``, ...).
+    ap : the engine's AP table, one row per profile (controls have no AP).
+    """
+    meta, feats = split_cp_profiles(subset, features)
+    ap = settings.average_precision(
+        meta, feats,
+        pos_sameby=[PERT, CONTROL_INDEX, *extra_pos_sameby],
+        pos_diffby=list(pos_diffby),
+        neg_sameby=[],
+        neg_diffby=[PERT, *neg_diffby],
+    )
+    return settings.mean_average_precision(ap, PERT), ap
+
+
+def replicate_ap_table(ap: pd.DataFrame, settings: MapSettings) -> pd.DataFrame:
+    """Replicate-level AP with the authors' columns (Fig 3C, 3F): the profiles that have an AP,
+    ``AP``, ``p_value`` (the AP p-value, BH-corrected over the rows of ``ap``), ``p < 0.05``
+    (below ``settings.threshold``), ``-log10(AP p-value)`` and ``markers``."""
+    ap = ap.loc[ap["average_precision"].notna()].reset_index(drop=True)
+    raw_p = settings.ap_p_values(ap)
+    table = ap.rename(columns={"average_precision": "AP"})
+    table["p_value"] = mapeval.benjamini_hochberg(raw_p)
+    table["p < 0.05"] = table["p_value"] < settings.threshold
+    table["-log10(AP p-value)"] = -np.log10(np.maximum(table["p_value"], EPS))
+    table["markers"] = significance_markers(table["p < 0.05"])
+    return table
+
+
+def phenotypic_activity(
+    subset: pd.DataFrame,
+    settings: MapSettings,
+    features: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """mAP of every guide against the controls of ``subset`` (Fig 3B pairing, :func:`guide_map`).
 
     Parameters
     ----------
     subset : output of :func:`replicate_subset` (one cell line, one control type).
+    settings : the engine settings.
     features : feature columns to use; default every CellProfiler column.
-    extra_pos_sameby, pos_diffby : the plate/well constraint of Fig 3A.
-    neg_diffby : besides ``Metadata_pert_name``; Fig 3B adds ``Metadata_is_control``, Fig 3A not.
 
     Returns
     -------
     map_table : one row per guide with the paper's columns (``mAP``, ``p_value``,
         ``corrected_p_value`` (BH over the guides of this call), ``below_p``, ``p < 0.05``,
         ``-log10(mAP p-value)``, ``markers`` from the uncorrected p).
-    ap_table : one row per guide replicate with ``AP``, ``p_value`` (BH-corrected AP p-value over
-        the replicates of this call), ``p < 0.05``, ``-log10(AP p-value)``, ``markers``.
+    ap_table : one row per guide replicate (:func:`replicate_ap_table`: BH-corrected AP p-value
+        over the replicates of this call).
     """
-    meta, feats = _split(subset, features)
-    ap = mapeval.average_precision(
-        meta, feats,
-        pos_sameby=[PERT, CONTROL_INDEX, *extra_pos_sameby],
-        pos_diffby=list(pos_diffby),
-        neg_sameby=[],
-        neg_diffby=[PERT, *neg_diffby],
-        threads=threads,
-    )
-    m = mapeval.mean_average_precision(
-        ap, PERT, null_size=null_size, threshold=threshold, seed=seed,
-        null_sampler=null_sampler, map_null=map_null,
-    )
+    m, ap = guide_map(subset, settings, features)
     map_table = paper_columns(m)
-    map_table["markers"] = _markers(map_table["below_p"])
-    ap = ap.loc[ap["average_precision"].notna()].reset_index(drop=True)
-    raw_p = mapeval.ap_p_values(ap, null_size=null_size, seed=seed, null_sampler=null_sampler)
-    ap_table = ap.rename(columns={"average_precision": "AP"})
-    ap_table["p_value"] = mapeval.benjamini_hochberg(raw_p)
-    ap_table["p < 0.05"] = ap_table["p_value"] < threshold
-    ap_table["-log10(AP p-value)"] = -np.log10(np.maximum(ap_table["p_value"], EPS))
-    ap_table["markers"] = _markers(ap_table["p < 0.05"])
-    return map_table, ap_table
+    map_table["markers"] = significance_markers(map_table["below_p"])
+    return map_table, replicate_ap_table(ap, settings)
 
 
 def activity_by_cell_line(
     profiles: pd.DataFrame,
     control: str,
-    null_size: int,
-    seed: int = 0,
-    **kwargs,
+    settings: MapSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 3B/3C (cutting controls) or the EMPTY half of S6A: :func:`phenotypic_activity` per
     cell line (BH within each), stacked with a ``Cell type`` column."""
     maps, aps = [], []
     for cell in cell_lines_present(profiles):
         subset = replicate_subset(profiles, cell, control)
-        m, a = phenotypic_activity(subset, null_size, seed, **kwargs)
+        m, a = phenotypic_activity(subset, settings)
         m["Cell type"] = cell
         a["Cell type"] = cell
         maps.append(m)
@@ -103,19 +128,6 @@ def activity_by_cell_line(
                "Cell type", "markers"]
     return (pd.concat(maps, ignore_index=True)[map_cols],
             pd.concat(aps, ignore_index=True)[ap_cols])
-
-
-def _map_only(subset, null_size, seed, extra_same, diff, threshold, null_sampler="fast",
-              map_null="shared", features=None, neg_diffby=(CONTROL_INDEX,), threads=None):
-    """Guide mAP against controls without the AP-level p-values (Fig 3A, 3D, S6C)."""
-    meta, feats = _split(subset, features)
-    ap = mapeval.average_precision(
-        meta, feats, pos_sameby=[PERT, CONTROL_INDEX, *extra_same], pos_diffby=list(diff),
-        neg_sameby=[], neg_diffby=[PERT, *neg_diffby], threads=threads,
-    )
-    m = mapeval.mean_average_precision(ap, PERT, null_size=null_size, threshold=threshold,
-                                       seed=seed, null_sampler=null_sampler, map_null=map_null)
-    return m, ap
 
 
 def activity_with_controls(cutting_map: pd.DataFrame, empty_map: pd.DataFrame,

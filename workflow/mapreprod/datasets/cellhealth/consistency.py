@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mapeval
-import numpy as np
 import pandas as pd
 
 from mapreprod import preprocess as pp
-from mapreprod.common import EPS, paper_columns
+from mapreprod.common import paper_columns
+from mapreprod.settings import MapSettings
 
+from .activity import replicate_ap_table
 from .inputs import (
     CELL,
     CELL_LINES,
@@ -16,10 +16,10 @@ from .inputs import (
     GENE,
     IS_CONTROL,
     PERT,
-    _markers,
-    _split,
     cell_lines_present,
     cp_features,
+    significance_markers,
+    split_cp_profiles,
 )
 from .preprocess import replicate_subset
 
@@ -47,16 +47,12 @@ def genes_passing(activity_map: pd.DataFrame, guide_genes: pd.DataFrame, cell_li
 def phenotypic_consistency(
     consensus: pd.DataFrame,
     activity_map: pd.DataFrame,
-    null_size: int,
-    seed: int = 0,
+    settings: MapSettings,
     min_active_guides: int = 2,
-    threshold: float = 0.05,
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 3E: per cell line, guides of genes with >= ``min_active_guides`` active guides (all
-    guides of those genes, active or not) retrieved against the guides of the other kept genes.
+    guides of those genes, active or not) retrieved against the guides of the other kept genes,
+    scored with ``settings`` (``p < 0.05`` is below ``settings.threshold``).
 
     Returns the gene-level table (``Metadata_gene_name, mAP, p_value, corrected_p_value, below_p,
     p < 0.05, -log10(mAP p-value), Cell type, markers, const``) and the guide-level AP table.
@@ -70,22 +66,14 @@ def phenotypic_consistency(
             continue
         part = consensus.loc[(consensus[CELL] == cell) & consensus[GENE].isin(genes)]
         part = part.reset_index(drop=True)
-        meta, feats = _split(part, None)
-        ap = mapeval.average_precision(meta, feats, pos_sameby=[GENE], pos_diffby=[],
-                                       neg_sameby=[], neg_diffby=[GENE], threads=threads)
-        m = mapeval.mean_average_precision(ap, GENE, null_size=null_size, threshold=threshold,
-                                           seed=seed, null_sampler=null_sampler, map_null=map_null)
-        m = paper_columns(m)
+        meta, feats = split_cp_profiles(part)
+        ap = settings.average_precision(meta, feats, pos_sameby=[GENE], pos_diffby=[],
+                                        neg_sameby=[], neg_diffby=[GENE])
+        m = paper_columns(settings.mean_average_precision(ap, GENE))
         m["Cell type"] = cell
-        m["markers"] = _markers(m["below_p"])
+        m["markers"] = significance_markers(m["below_p"])
         maps.append(m)
-        ap = ap.loc[ap["average_precision"].notna()].reset_index(drop=True)
-        raw_p = mapeval.ap_p_values(ap, null_size=null_size, seed=seed, null_sampler=null_sampler)
-        a = ap.rename(columns={"average_precision": "AP"})
-        a["p_value"] = mapeval.benjamini_hochberg(raw_p)
-        a["p < 0.05"] = a["p_value"] < threshold
-        a["-log10(AP p-value)"] = -np.log10(np.maximum(a["p_value"], EPS))
-        a["markers"] = _markers(a["p < 0.05"])
+        a = replicate_ap_table(ap, settings)
         a["Cell type"] = cell
         aps.append(a)
     if not maps:

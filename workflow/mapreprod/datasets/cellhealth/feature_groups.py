@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import paper_columns
+from mapreprod.settings import MapSettings
 
-from .activity import _map_only
+from .activity import guide_map
 from .inputs import (
     CHANNELS,
     COMPARTMENTS,
-    CONTROL_INDEX,
     FEATURE_TYPES,
     IS_CONTROL,
     PERT,
@@ -45,12 +45,10 @@ def compartment_groups(features: Sequence[str]) -> dict[str, list[str]]:
 def feature_group_analysis(
     profiles: pd.DataFrame,
     groups: Mapping[str, Sequence[str]],
-    null_size: int,
-    seed: int = 0,
-    threshold: float = 0.05,
-    **kwargs,
+    settings: MapSettings,
 ) -> pd.DataFrame:
-    """Activity with each feature group dropped and with only that group (Fig 3D, S6C).
+    """Activity with each feature group dropped and with only that group (Fig 3D, S6C): the
+    Fig 3B pairing (:func:`guide_map`) on two feature sets per group.
 
     Returns one row per (guide, cell line, group): ``Metadata_pert_name, Cell type, group,
     dropped, exclusive, channel_signal``, where ``dropped``/``exclusive`` are -log10 of the
@@ -72,8 +70,7 @@ def feature_group_analysis(
                 if not feats:
                     result[variant] = np.nan
                     continue
-                m, _ = _map_only(subset, null_size, seed, [], [], threshold, features=feats,
-                                 neg_diffby=(CONTROL_INDEX, IS_CONTROL), **kwargs)
+                m, _ = guide_map(subset, settings, features=feats)
                 m = paper_columns(m)
                 result = result.merge(
                     m[[PERT, "-log10(mAP p-value)"]].rename(columns={"-log10(mAP p-value)": variant}),

@@ -145,7 +145,9 @@ def cell_lines_present(profiles: pd.DataFrame) -> list[str]:
     return present
 
 
-def _markers(significant: pd.Series | np.ndarray) -> np.ndarray:
+def significance_markers(significant: pd.Series | np.ndarray) -> np.ndarray:
+    """The authors' ``markers`` column: "p<0.05" where ``significant`` is true, else "p>=0.05"
+    (the figures draw circles and squares from it)."""
     return np.where(np.asarray(significant, dtype=bool), "p<0.05", "p>=0.05")
 
 
@@ -196,7 +198,9 @@ def ceres_long(ceres: pd.DataFrame, sample_info: pd.DataFrame,
     return long[["DepMap_ID", "Cell type", "symbol", "entrez", "ceres_score"]]
 
 
-
-def _split(df: pd.DataFrame, features: Sequence[str] | None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Metadata and the feature matrix (default: the CellProfiler features, :func:`cp_features`)."""
+def split_cp_profiles(
+    df: pd.DataFrame, features: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Metadata (``Metadata_*`` columns) and the feature matrix (rows, features) of ``features``
+    (default: the CellProfiler features, :func:`cp_features`)."""
     return split_profiles(df, cp_features(df) if features is None else features)

@@ -11,15 +11,17 @@ import pandas as pd
 from scipy.stats import combine_pvalues
 
 from mapreprod.common import EPS
+from mapreprod.settings import MapSettings
 
-from .activity import _map_only
+from .activity import guide_map
 from .inputs import (
+    CONTROL_INDEX,
     PERT,
     PLATE,
     PLATE_WELL_MODES,
     PREPROCESSINGS,
-    _markers,
     cell_lines_present,
+    significance_markers,
 )
 from .preprocess import replicate_subset
 
@@ -32,17 +34,14 @@ def plate_pairs(plates: Sequence[str]) -> list[tuple[str, str]]:
 def plate_well_position(
     profiles: pd.DataFrame,
     preprocessing: str,
-    null_size: int,
-    seed: int = 0,
-    threshold: float = 0.05,
+    settings: MapSettings,
     bh: bool = False,
-    **kwargs,
 ) -> pd.DataFrame:
     """Fig 3A for one preprocessed dataset: per cell line, plate pair and mode, guide mAP against
     the cutting controls of both plates; aggregated over the three plate pairs with the mean mAP
     and the Stouffer-combined uncorrected p-value (no BH, as the authors' code). With ``bh`` (the
     figure caption's wording) the combined p-values are BH-corrected within each (cell line,
-    mode) before the threshold (docs/methods.md §11.5).
+    mode) before the threshold (``settings.threshold``; docs/methods.md §11.5).
 
     Returns one row per (guide, mode, cell line) with ``Metadata_pert_name, mode, Preprocessing,
     Cell type, mAP, p_value, p < 0.05, markers, -log10(mAP p-value)``.
@@ -54,7 +53,9 @@ def plate_well_position(
         for plates in plate_pairs(subset[PLATE]):
             pair = subset.loc[subset[PLATE].isin(plates)].reset_index(drop=True)
             for mode, (extra_same, diff) in PLATE_WELL_MODES.items():
-                m, _ = _map_only(pair, null_size, seed, extra_same, diff, threshold, **kwargs)
+                # negatives differ in guide and control index only (no is-control constraint)
+                m, _ = guide_map(pair, settings, extra_pos_sameby=extra_same, pos_diffby=diff,
+                                 neg_diffby=(CONTROL_INDEX,))
                 m["mode"] = mode
                 m["Cell type"] = cell
                 rows.append(m)
@@ -70,8 +71,8 @@ def plate_well_position(
         out["p_value"] = out.groupby(["Cell type", "mode"], sort=False)["p_value"].transform(
             lambda p: mapeval.benjamini_hochberg(p.to_numpy())
         )
-    out["p < 0.05"] = out["p_value"] < threshold
-    out["markers"] = _markers(out["p < 0.05"])
+    out["p < 0.05"] = out["p_value"] < settings.threshold
+    out["markers"] = significance_markers(out["p < 0.05"])
     out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["p_value"], EPS))
     return out[[PERT, "mode", "Preprocessing", "Cell type", "mAP", "p_value", "p < 0.05",
                 "markers", "-log10(mAP p-value)"]]

@@ -35,7 +35,6 @@ import pandas as pd
 from mapreprod.datasets.cellhealth import CELL_LINES, PLATE_CELL_LINE
 from mapreprod.standin import (
     DUPLICATED_FEATURE,
-    REGULAR_FEATURES,  # noqa: F401 (re-exported: part of this stand-in's public names)
     SPECIAL_FEATURES,
     feature_names,
 )

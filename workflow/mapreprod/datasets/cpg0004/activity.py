@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import mapeval
 import pandas as pd
 
-from mapreprod.common import require_columns as _require
-from mapreprod.common import split_profiles
+from mapreprod.common import require_columns, split_profiles
+from mapreprod.settings import MapSettings
 
 from .inputs import ACTIVITY_COLUMNS, ACTIVITY_PAIRS
 from .preprocess import select_activity_profiles, select_dose_response_profiles, unique_controls
 
 
-def _map_settings(null_size: int, threshold: float, seed: int, null_sampler: str, map_null: str) -> dict:
-    return {
-        "null_size": null_size,
-        "threshold": threshold,
-        "seed": seed,
-        "null_sampler": null_sampler,
-        "map_null": map_null,
-    }
-
-
 def phenotypic_activity(
     profiles: pd.DataFrame,
+    settings: MapSettings,
     *,
     dose: int = 6,
-    null_size: int = 50_000,
-    threshold: float = 0.05,
-    seed: int = 0,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
     fdr: str = "bh",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7A: can each compound's replicates be retrieved against same-plate DMSO wells?
@@ -48,46 +30,37 @@ def phenotypic_activity(
     replicate with AP (positives: same ``Metadata_broad_sample``; negatives: DMSO wells on the
     same plate) and groups by compound (BH over compounds).
 
+    ``settings``: the engine's (the config's cpg0004 section: null size, seed, threshold,
+    similarity).
+
     Returns
     -------
     ap : one row per profile (DMSO rows have AP NaN).
     map : one row per compound, :func:`mapeval.mean_average_precision` columns.
     """
-    _require(profiles, ACTIVITY_COLUMNS, "activity profiles")
+    require_columns(profiles, ACTIVITY_COLUMNS, "activity profiles")
     if fdr == "hierarchical":
-        return _dose_response_activity(
-            profiles, dose, null_size, threshold, seed, similarity, null_sampler, map_null,
-            batch_size, threads,
-        )
+        return _dose_response_activity(profiles, settings, dose)
     if fdr != "bh":
         raise ValueError(f"cpg0004.fdr must be 'bh' or 'hierarchical', got {fdr!r}")
     selected = select_activity_profiles(profiles, dose)
     meta, feats = split_profiles(selected)
     meta = unique_controls(meta)
-    ap = mapeval.average_precision(
-        meta, feats, **ACTIVITY_PAIRS, similarity=similarity, batch_size=batch_size,
-        threads=threads,
-    )
-    scores = mapeval.mean_average_precision(
-        ap, ["Metadata_broad_sample"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)
-    )
+    ap = settings.average_precision(meta, feats, **ACTIVITY_PAIRS)
+    scores = settings.mean_average_precision(ap, ["Metadata_broad_sample"])
     return ap, scores
 
 
 def _dose_response_activity(
-    profiles, dose, null_size, threshold, seed, similarity, null_sampler, map_null, batch_size,
-    threads,
+    profiles: pd.DataFrame, settings: MapSettings, dose: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     selected = select_dose_response_profiles(profiles)
     meta, feats = split_profiles(selected)
     meta = unique_controls(meta)
     pairs = {**ACTIVITY_PAIRS, "pos_sameby": [*ACTIVITY_PAIRS["pos_sameby"], "Metadata_dose_recode"]}
-    ap = mapeval.average_precision(
-        meta, feats, **pairs, similarity=similarity, batch_size=batch_size, threads=threads
-    )
-    scores = mapeval.mean_average_precision_hierarchical(
-        ap, ["Metadata_broad_sample", "Metadata_dose_recode"], null_size, threshold, seed,
-        ["Metadata_broad_sample"], null_sampler=null_sampler, map_null=map_null,
+    ap = settings.average_precision(meta, feats, **pairs)
+    scores = settings.mean_average_precision_hierarchical(
+        ap, ["Metadata_broad_sample", "Metadata_dose_recode"], ["Metadata_broad_sample"]
     )
     at_dose = scores["Metadata_dose_recode"] == dose
     if not at_dose.any():
@@ -97,7 +70,7 @@ def _dose_response_activity(
 
 def active_compounds(activity_map: pd.DataFrame) -> list[str]:
     """Compounds (full ``Metadata_broad_sample``) whose activity passes BH-corrected p < threshold."""
-    _require(activity_map, ["Metadata_broad_sample", "below_corrected_p"], "activity mAP table")
+    require_columns(activity_map, ["Metadata_broad_sample", "below_corrected_p"], "activity mAP table")
     hit = activity_map["below_corrected_p"].astype(bool)
     return sorted(activity_map.loc[hit, "Metadata_broad_sample"].astype(str))
 

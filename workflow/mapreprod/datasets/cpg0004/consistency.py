@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import mapeval
 import pandas as pd
 
-from mapreprod.common import require_columns as _require
-from mapreprod.common import split_profiles
+from mapreprod.common import require_columns, split_profiles
+from mapreprod.settings import MapSettings
 
-from .activity import _map_settings
 from .inputs import CONSISTENCY_PAIRS, DMSO, truncate_broad_id
 from .preprocess import add_dose_recode
 
@@ -41,8 +39,8 @@ def label_consensus(
     DataFrame, index reset; ``Metadata_target`` holds a list of target genes per profile.
     """
     consensus = add_dose_recode(consensus)
-    _require(consensus, ["Metadata_broad_sample"], "consensus profiles")
-    _require(labels, ["broad_id", "target"], "labels")
+    require_columns(consensus, ["Metadata_broad_sample"], "consensus profiles")
+    require_columns(labels, ["broad_id", "target"], "labels")
     if labels["broad_id"].duplicated().any():
         raise ValueError("labels: broad_id is not unique (pass the merge_labels output)")
     out = consensus
@@ -60,23 +58,17 @@ def label_consensus(
 def phenotypic_consistency(
     consensus: pd.DataFrame,
     labels: pd.DataFrame,
+    settings: MapSettings,
     *,
     dose: int = 6,
     active: Collection[str] | None = None,
-    null_size: int = 50_000,
-    threshold: float = 0.05,
-    seed: int = 0,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig S7C: do compounds annotated with the same target gene have similar profiles?
 
     Multilabel AP (docs/methods.md §1.6) over the :func:`label_consensus` profiles: for target t, positives
     are other compounds carrying t, negatives are compounds sharing no target. mAP per target, BH
-    over targets.
+    over targets. ``dose`` and ``active``: as :func:`label_consensus`; ``settings``: the
+    engine's (the config's cpg0004 section).
 
     Returns
     -------
@@ -87,17 +79,9 @@ def phenotypic_consistency(
     if labeled.empty:
         raise ValueError("consensus profiles: no annotated compound at the selected dose")
     meta, feats = split_profiles(labeled)
-    ap = mapeval.multilabel.average_precision(
-        meta,
-        feats,
-        **CONSISTENCY_PAIRS,
-        multilabel_col="Metadata_target",
-        similarity=similarity,
-        batch_size=batch_size,
-        threads=threads,
+    ap = settings.multilabel_average_precision(
+        meta, feats, **CONSISTENCY_PAIRS, multilabel_col="Metadata_target"
     )
-    scores = mapeval.mean_average_precision(
-        ap, ["Metadata_target"], **_map_settings(null_size, threshold, seed, null_sampler, map_null)
-    )
+    scores = settings.mean_average_precision(ap, ["Metadata_target"])
     return ap, scores
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mapreprod.common import require_columns as _require
+from mapreprod.common import require_columns
 
 from .inputs import DMSO, PRIMARY_DOSES
 
@@ -54,7 +54,7 @@ def select_activity_profiles(profiles: pd.DataFrame, dose: int = 6) -> pd.DataFr
     DataFrame, index reset, rows in their original order.
     """
     profiles = add_dose_recode(profiles)
-    _require(profiles, ["Metadata_broad_sample", "Metadata_Plate"], "activity profiles")
+    require_columns(profiles, ["Metadata_broad_sample", "Metadata_Plate"], "activity profiles")
     at_dose = profiles["Metadata_dose_recode"].eq(dose)
     if not at_dose.any():
         raise ValueError(f"activity profiles: no row has Metadata_dose_recode == {dose}")
@@ -69,7 +69,7 @@ def select_dose_response_profiles(profiles: pd.DataFrame) -> pd.DataFrame:
     """Replicate profiles at every dose level (``Metadata_dose_recode`` >= 1), plus the DMSO
     wells of the plates holding them: the design of the hierarchical FDR option (§11.16)."""
     profiles = add_dose_recode(profiles)
-    _require(profiles, ["Metadata_broad_sample", "Metadata_Plate"], "activity profiles")
+    require_columns(profiles, ["Metadata_broad_sample", "Metadata_Plate"], "activity profiles")
     dosed = profiles["Metadata_dose_recode"].ge(1) & profiles["Metadata_broad_sample"].ne(DMSO)
     if not dosed.any():
         raise ValueError("activity profiles: no row has a dose level (Metadata_dose_recode >= 1)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mapeval
 import pandas as pd
 
-from mapreprod.common import require_columns as _require
+from mapreprod.common import require_columns
 from mapreprod.reproduction import with_paper_values
 
 
@@ -18,7 +18,7 @@ def reproduction_table(
 ) -> pd.DataFrame:
     """The paper's cpg0004 numbers (paper_values.tsv) next to ours (columns figure, quantity,
     paper, ours, note)."""
-    _require(consistency_map, ["Metadata_target", "below_corrected_p"], "consistency mAP table")
+    require_columns(consistency_map, ["Metadata_target", "below_corrected_p"], "consistency mAP table")
     n_compounds = int(activity_map["Metadata_broad_sample"].nunique())
     act = mapeval.percent_retrieved(activity_map["below_corrected_p"])
     con = mapeval.percent_retrieved(consistency_map["below_corrected_p"])

@@ -92,7 +92,6 @@ CONSENSUS_METADATA: tuple[str, ...] = (
     "Metadata_Plate_Map_Name", "Metadata_cell_id", "Metadata_broad_sample", "Metadata_pert_well",
     "Metadata_mmoles_per_liter", "Metadata_dose_recode", "Metadata_moa", "Metadata_target",
 )
-ROLES = ("consistent", "inconsistent", "other", "unannotated")
 
 __all__ = [
     "FEATURE_NAMES",

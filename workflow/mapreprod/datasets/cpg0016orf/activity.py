@@ -9,13 +9,16 @@ As the authors' ``calculate_map`` (``1_phenotypic_activity_orf.py``):
 - the negcon wells' own APs are dropped, then mAP per ``Metadata_JCP2022`` with null 20,000,
   seed 12527 and BH at FDR **0.1** (the authors' ``fdr``; ``below_corrected_p`` means q < 0.1, which
   the figure labels "p < 0.05"). ``cpg0016orf.activity_fdr: 0.05`` applies the label's threshold.
+  The rule hands the level over as the settings' threshold
+  (``map_settings("cpg0016orf", threshold=activity_fdr)``).
 """
 
 from __future__ import annotations
 
-import mapeval
 import numpy as np
 import pandas as pd
+
+from mapreprod.settings import MapSettings
 
 from .inputs import Profiles, check_columns
 
@@ -27,16 +30,12 @@ ACTIVITY_PAIRS: dict[str, list[str]] = {
     "neg_sameby": ["Metadata_Plate"],
     "neg_diffby": [NEGCON],
 }
-#: The authors' settings (``main()`` of their script).
-AUTHORS_NULL_SIZE = 20_000
-AUTHORS_SEED = 12527
-AUTHORS_FDR = 0.1
+#: The authors' engine settings (``main()`` of their script): null 20,000, seed 12527, BH at 0.1.
+AUTHORS_SETTINGS = MapSettings(null_size=20_000, seed=12527, threshold=0.1)
 
 __all__ = [
     "ACTIVITY_PAIRS",
-    "AUTHORS_FDR",
-    "AUTHORS_NULL_SIZE",
-    "AUTHORS_SEED",
+    "AUTHORS_SETTINGS",
     "NEGCON",
     "add_negcon",
     "phenotypic_activity",
@@ -50,16 +49,7 @@ def add_negcon(meta: pd.DataFrame) -> pd.DataFrame:
 
 
 def phenotypic_activity(
-    profiles: Profiles,
-    *,
-    null_size: int = AUTHORS_NULL_SIZE,
-    fdr: float = AUTHORS_FDR,
-    seed: int = AUTHORS_SEED,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
+    profiles: Profiles, settings: MapSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """AP of every ORF well against same-plate negcon wells, and mAP per ORF (Fig S7B).
 
@@ -67,9 +57,8 @@ def phenotypic_activity(
     ----------
     profiles : filtered wells (:func:`.preprocess.filter_profiles`) with ``Metadata_JCP2022``,
         ``Metadata_Plate`` and ``Metadata_pert_type``.
-    null_size, seed : null samples per (n_pos, n_total) configuration and the top-level seed.
-    fdr : BH level of ``below_corrected_p`` (and of ``below_p``); the authors' 0.1.
-    similarity, null_sampler, map_null, batch_size, threads : passed to :mod:`mapeval`.
+    settings : the engine's; its ``threshold`` is the BH level of ``below_corrected_p`` (and of
+        ``below_p``): ``cpg0016orf.activity_fdr``, the authors' 0.1 (:data:`AUTHORS_SETTINGS`).
 
     Returns
     -------
@@ -82,22 +71,7 @@ def phenotypic_activity(
     meta = add_negcon(profiles.meta)
     if not meta[NEGCON].any():
         raise ValueError("activity wells: no negcon well (Metadata_pert_type == 'negcon') is left")
-    ap = mapeval.average_precision(
-        meta,
-        profiles.features,
-        **ACTIVITY_PAIRS,
-        similarity=similarity,
-        batch_size=batch_size,
-        threads=threads,
-    )
+    ap = settings.average_precision(meta, profiles.features, **ACTIVITY_PAIRS)
     ap = ap[~(ap["Metadata_pert_type"] == "negcon")].reset_index(drop=True)
-    scores = mapeval.mean_average_precision(
-        ap,
-        ["Metadata_JCP2022"],
-        null_size=null_size,
-        threshold=fdr,
-        seed=seed,
-        null_sampler=null_sampler,
-        map_null=map_null,
-    )
+    scores = settings.mean_average_precision(ap, ["Metadata_JCP2022"])
     return ap, scores

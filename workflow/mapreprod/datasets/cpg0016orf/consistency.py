@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import mapeval
 import numpy as np
 import pandas as pd
+
+from mapreprod.settings import MapSettings
 
 from .inputs import ORF_METADATA_REQUIRED, PROFILE_METADATA, Profiles, check_columns
 from .preprocess import ROW
@@ -43,11 +44,11 @@ CONSISTENCY_PAIRS: dict[str, list[str]] = {
     "neg_sameby": [],
     "neg_diffby": [COMPLEX_LIST],
 }
-#: BH level of the authors' consistency call.
-AUTHORS_FDR = 0.05
+#: The authors' engine settings of the consistency call: null 20,000, seed 12527, BH at 0.05.
+AUTHORS_SETTINGS = MapSettings(null_size=20_000, seed=12527, threshold=0.05)
 
 __all__ = [
-    "AUTHORS_FDR",
+    "AUTHORS_SETTINGS",
     "COMPLEX",
     "COMPLEX_LIST",
     "CONSENSUS_BY",
@@ -129,18 +130,12 @@ def consensus(profiles: Profiles, by: str = CONSENSUS_BY["gene"]) -> Profiles:
 
 
 def phenotypic_consistency(
-    consensus_profiles: Profiles,
-    *,
-    null_size: int = 20_000,
-    fdr: float = AUTHORS_FDR,
-    seed: int = 12527,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
+    consensus_profiles: Profiles, settings: MapSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Multilabel AP of each consensus profile per complex, and mAP per complex (Fig S7D).
+
+    ``settings``: the engine's; its ``threshold`` is the BH level of a consistent complex
+    (``cpg0016orf.consistency_fdr``, the authors' 0.05: :data:`AUTHORS_SETTINGS`).
 
     Returns
     -------
@@ -148,22 +143,11 @@ def phenotypic_consistency(
     map : one row per complex (``Metadata_corum_complex_list`` holds the complex name).
     """
     check_columns(consensus_profiles.meta, [COMPLEX_LIST], "consensus profiles")
-    ap = mapeval.multilabel.average_precision(
+    ap = settings.multilabel_average_precision(
         consensus_profiles.meta,
         consensus_profiles.features,
         **CONSISTENCY_PAIRS,
         multilabel_col=COMPLEX_LIST,
-        similarity=similarity,
-        batch_size=batch_size,
-        threads=threads,
     )
-    scores = mapeval.mean_average_precision(
-        ap,
-        [COMPLEX_LIST],
-        null_size=null_size,
-        threshold=fdr,
-        seed=seed,
-        null_sampler=null_sampler,
-        map_null=map_null,
-    )
+    scores = settings.mean_average_precision(ap, [COMPLEX_LIST])
     return ap, scores

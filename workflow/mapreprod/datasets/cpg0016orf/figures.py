@@ -5,10 +5,16 @@ BH-corrected p-value, ``mean_average_precision`` becomes ``mAP``, ``below_correc
 ``p < 0.05`` (for S7B that column holds q < 0.1 with the authors' FDR), and every row gets
 ``const = "dataset: cpg0016[orf]"``, the single hue level of their plot (so points are circles
 for retrieved units and squares otherwise, with a dashed line at -log10(0.05)).
+
+The figure contract: :data:`FIGURES`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -20,13 +26,8 @@ from .inputs import check_columns
 #: Hue column and its one level, as in the authors' figure.
 HUE = "const"
 DATASET_LABEL = "dataset: cpg0016[orf]"
-#: Unit of each figure's rows.
-UNITS: dict[str, str] = {
-    "figS7b": "Metadata_JCP2022",
-    "figS7d": "Metadata_corum_complex_list",
-}
 
-__all__ = ["DATASET_LABEL", "HUE", "UNITS", "draw_figure", "figure_table"]
+__all__ = ["DATASET_LABEL", "FIGURES", "HUE", "draw_figure", "figure_table"]
 
 
 def figure_table(map_scores: pd.DataFrame, unit: str, threshold: float) -> pd.DataFrame:
@@ -50,5 +51,41 @@ def figure_table(map_scores: pd.DataFrame, unit: str, threshold: float) -> pd.Da
 
 
 def draw_figure(table: pd.DataFrame, title: str) -> Axes:
-    """Scatter + KDE of one figure table (:func:`figure_table`), hue ``const`` as the authors."""
-    return plot_map_scatter_kde(table, hue=HUE, title=title)
+    """Scatter + KDE of one figure table (:func:`figure_table`), hue ``const`` as the authors,
+    in a figure with a layout engine (a stand-in mark then sits above the KDE strip)."""
+    _, ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")
+    return plot_map_scatter_kde(table, ax, hue=HUE, title=title)
+
+
+# -- the figure contract: draw(tables, options) -> (source table, figure) ------------------------
+# tables: {"map": the mAP table of the analysis}; options: "q", the BH level the table was called
+# at (cpg0016orf.activity_fdr or consistency_fdr), and "standin" (read by figure.py).
+
+
+def _draw(map_scores: pd.DataFrame, unit: str, q: float, title: str):
+    table = figure_table(map_scores, unit, q)
+    ax = draw_figure(table, f"{title}\nretrieved: BH q < {q:g}")
+    return table, ax.figure
+
+
+def draw_figS7b(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S7B: phenotypic activity per ORF (tables["map"]: results/cpg0016orf/map_activity.csv)."""
+    return _draw(
+        tables["map"], "Metadata_JCP2022", options["q"],
+        "cpg0016[orf]: phenotypic activity (ORFs vs same-plate negcon ORFs)",
+    )
+
+
+def draw_figS7d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S7D: phenotypic consistency per CORUM complex (tables["map"]:
+    results/cpg0016orf/map_consistency.csv)."""
+    return _draw(
+        tables["map"], "Metadata_corum_complex_list", options["q"],
+        "cpg0016[orf]: phenotypic consistency (CORUM complexes)",
+    )
+
+
+FIGURES = {
+    "figS7b": draw_figS7b,
+    "figS7d": draw_figS7d,
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mapreprod.common import percent
 from mapreprod.reproduction import with_paper_values
 
 from .inputs import check_columns
@@ -30,8 +31,9 @@ Q_COMPLEXES_SCORED = "complexes scored (consistency)"
 __all__ = ["DATASET", "our_values", "reproduction_table"]
 
 
-def _pct(values: np.ndarray) -> str:
-    return f"{100 * float(np.mean(values)):.1f}%" if len(values) else "NA"
+def _percent_text(values: np.ndarray | pd.Series) -> str:
+    """Percent of true values as printed in the table ("56.0%"); "NA" when there are none."""
+    return f"{percent(values):.1f}%" if len(values) else "NA"
 
 
 def our_values(
@@ -50,9 +52,9 @@ def our_values(
     counts = steps.set_index("step")["wells"]
     sep = "; " if note else ""
     rows = [
-        ("Fig S7B", Q_ACTIVITY_CODE, _pct(q < 0.1), f"{note}{sep}BH q < 0.1 over {len(q)} ORFs"),
-        ("Fig S7B", Q_ACTIVITY_LABEL, _pct(q < 0.05), f"{note}{sep}BH q < 0.05 over {len(q)} ORFs"),
-        ("Fig S7D", Q_CONSISTENCY, _pct(consistency_map["below_corrected_p"].astype(bool)),
+        ("Fig S7B", Q_ACTIVITY_CODE, _percent_text(q < 0.1), f"{note}{sep}BH q < 0.1 over {len(q)} ORFs"),
+        ("Fig S7B", Q_ACTIVITY_LABEL, _percent_text(q < 0.05), f"{note}{sep}BH q < 0.05 over {len(q)} ORFs"),
+        ("Fig S7D", Q_CONSISTENCY, _percent_text(consistency_map["below_corrected_p"].astype(bool)),
          f"{note}{sep}BH q < {consistency_fdr:g} over {len(consistency_map)} complexes"),
         ("Fig S7B", Q_REAGENTS, str(int(counts.get("orf_reagents", 0))),
          f"{note}{sep}distinct ORF JCP2022 ids among the annotated wells"),

@@ -20,12 +20,15 @@ import pandas as pd
 from mapeval.nulls import p_value_greater
 
 from mapreprod.common import require_columns
+from mapreprod.settings import MapSettings
 
 from .inputs import CONTROL_INDEX, CONTROL_TYPE, MODALITY, NEGCON, PERT, PLATE, WELL
 from .preprocess import feature_columns
 
 #: Replicate-retrieval variants: no well constraint, same well only, different well only.
 VARIANTS: tuple[str, ...] = ("all", "same_well", "different_well")
+#: Similarity of replicate retrieval (the notebooks' cosine; not a config key).
+SIMILARITY = "cosine"
 #: How a class's q-value is formed (config key cpjump1.class_q).
 CLASS_Q: tuple[str, ...] = ("notebook", "paper")
 #: Columns of a class table, after the class column(s).
@@ -41,19 +44,18 @@ CLASS_COLUMNS = [
 ]
 
 
-def ap_p_values(
-    ap: pd.DataFrame, null_size: int, seed: int = 0, null_sampler: str = "fast"
-) -> np.ndarray:
+def ap_p_values(ap: pd.DataFrame, settings: MapSettings) -> np.ndarray:
     """Permutation p-value of every AP: (1 + #{null > AP}) / (1 + null_size).
 
-    The strict ">" is copairs' ``compute_p_values`` at the commit the notebooks ran (880f22a).
-    The nulls are mapeval's, one per distinct (n_pos_pairs, n_total_pairs) in sorted order,
-    seeded from ``seed`` (the notebooks' nulls were unseeded).
+    The strict ">" is copairs' ``compute_p_values`` at the commit the notebooks ran (880f22a),
+    hence not :meth:`MapSettings.ap_p_values` (">="). The nulls are mapeval's, one per distinct
+    (n_pos_pairs, n_total_pairs) in sorted order, drawn with ``settings.null_size``, ``seed``
+    and ``null_sampler`` (the notebooks: 100,000 samples, unseeded).
 
     Parameters
     ----------
     ap : rows with ``average_precision``, ``n_pos_pairs`` and ``n_total_pairs`` (no NaN AP).
-    null_size : samples per configuration (the notebooks: 100,000).
+    settings : the engine settings (needs a ``null_size``).
 
     Returns
     -------
@@ -67,7 +69,7 @@ def ap_p_values(
     confs = ap[["n_pos_pairs", "n_total_pairs"]].to_numpy(dtype=np.int64)
     configs, rev = np.unique(confs, axis=0, return_inverse=True)
     rev = rev.ravel()
-    nulls = mapeval.null_distributions(configs, null_size, seed, null_sampler)
+    nulls = settings.null_distributions(configs)
     values = ap["average_precision"].to_numpy(dtype=np.float64)
     p = np.empty(len(ap))
     for c in range(len(configs)):
@@ -135,22 +137,21 @@ def fraction_retrieved(classes: pd.DataFrame) -> float:
 
 def replicate_retrieval(
     profiles: pd.DataFrame,
+    settings: MapSettings,
     *,
     variant: str = "all",
-    null_size: int = 100_000,
-    seed: int = 0,
-    threshold: float = 0.05,
     class_q: str = "notebook",
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Perturbation detection in one condition (the notebooks' replicability mAP).
 
     Parameters
     ----------
     profiles : output of :func:`~mapreprod.datasets.cpjump1.preprocess.condition_profiles`.
+    settings : the engine settings: ``null_size``, ``seed``, ``null_sampler`` of the AP
+        p-values, ``threshold`` of the class q-values; the similarity is the notebooks'
+        (:data:`SIMILARITY`), whatever ``settings.similarity`` says.
     variant : "all" (Fig 4a), "same_well" or "different_well" (Extended Data Fig 1).
+    class_q : how a class's q-value is formed (:func:`class_scores`, config cpjump1.class_q).
 
     Returns
     -------
@@ -173,21 +174,18 @@ def replicate_retrieval(
         meta[col] = meta[col].astype(str)
     pos_sameby = [PERT, CONTROL_INDEX] + ([WELL] if variant == "same_well" else [])
     pos_diffby = [WELL] if variant == "different_well" else []
-    ap = mapeval.average_precision(
+    ap = settings.replace(similarity=SIMILARITY).average_precision(
         meta,
         df[features].to_numpy(dtype=np.float64),
         pos_sameby=pos_sameby,
         pos_diffby=pos_diffby,
         neg_sameby=[PLATE],
         neg_diffby=[NEGCON],
-        similarity="cosine",
-        batch_size=batch_size,
-        threads=threads,
     )
     ap = ap[ap["average_precision"].notna() & (ap[NEGCON] == 0)].reset_index(drop=True)
     ap = ap.drop(columns=[CONTROL_INDEX])
     if ap.empty:
         raise ValueError(f"replicate_retrieval ({variant}): no well has a replicate to retrieve")
-    ap["p_value"] = ap_p_values(ap, null_size, seed, null_sampler)
-    classes = class_scores(ap, PERT, threshold, class_q)
+    ap["p_value"] = ap_p_values(ap, settings)
+    classes = class_scores(ap, PERT, settings.threshold, class_q)
     return ap, classes

@@ -6,17 +6,26 @@ condition (``above_q_threshold``), as ``1.0.calculate-map-cp.ipynb`` does:
 
 * sister compounds (:func:`sister_compound_matching`): each compound's targets
   (``target_list`` split on "|") are its labels; positives share a target, negatives share none
-  (multilabel AP, one row per compound and target); absolute cosine similarity.
+  (multilabel AP, one row per compound and target); absolute cosine similarity. The notebooks'
+  copairs (@880f22a) forms these negatives the same way: both sides' labels are lists there.
 * sister guides (:func:`sister_guide_matching`): CRISPR guides of genes with at least two
   retrieved guides; positives target the same gene, negatives another gene; cosine similarity.
 * compound-gene pairs (:func:`compound_gene_matching`): the retrieved compounds, their targets
   restricted to the genes of the retrieved genetic reagents (compounds left without a target are
   dropped), and every retrieved reagent of one genetic modality (CRISPR or ORF) labelled with
-  its gene; positives share a gene and differ in modality, negatives share no gene and differ in
-  modality; absolute cosine similarity.
+  its gene; positives share a gene and differ in modality; absolute cosine similarity. Negatives
+  (``cpjump1.multilabel_negatives``, :data:`CROSS_MODALITY_NEGATIVES`): ``notebook`` (default)
+  = every pair of different modality, as copairs @880f22a computed them on the notebooks' input
+  (the genetic side's label is a string there, so copairs' share-no-label filter compared a
+  compound's targets with the characters of a gene symbol and removed nothing): a compound and
+  a reagent of one of its targets are then a positive and also a negative pair;
+  ``copairs_0_5_5`` = pairs of different modality that share no gene (copairs 0.5.5's rule).
 
-Each returns (ap, classes) like :func:`~mapreprod.datasets.cpjump1.activity.replicate_retrieval`,
-classes being target genes; both are empty where no positive pair exists.
+Each takes the engine settings (:class:`~mapreprod.settings.MapSettings`: null size, seed and
+sampler of the AP p-values, threshold of the class q-values; the similarity is the task's, as
+above, whatever ``settings.similarity`` says) and returns (ap, classes) like
+:func:`~mapreprod.datasets.cpjump1.activity.replicate_retrieval`, classes being target genes;
+both are empty where no positive pair exists.
 """
 
 from __future__ import annotations
@@ -26,10 +35,35 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import require_columns
+from mapreprod.settings import MapSettings
 
 from .activity import CLASS_COLUMNS, ap_p_values, class_scores
 from .inputs import GENE, MODALITY, PERT, TARGET, TARGET_LIST
 from .preprocess import consensus, feature_columns, remove_negcon_and_empty
+
+#: Similarity of the tasks with compounds (the notebooks' |cosine|: an inhibitor and an
+#: overexpression of its target may point in opposite directions) and of sister guides (cosine).
+COMPOUND_SIMILARITY = "abs_cosine"
+GUIDE_SIMILARITY = "cosine"
+#: Pairs of compound-gene matching (Fig 4c), multilabel on the target genes, as the notebooks
+#: pass them to copairs: positives share a gene and differ in modality; negatives differ in
+#: modality, and how the gene column restricts them is :data:`CROSS_MODALITY_NEGATIVES`
+#: (docs/methods.md §12.6).
+CROSS_MODALITY_PAIRS: dict[str, list[str]] = {
+    "pos_sameby": [TARGET],
+    "pos_diffby": [MODALITY],
+    "neg_sameby": [],
+    "neg_diffby": [TARGET, MODALITY],
+}
+#: ``cpjump1.multilabel_negatives`` -> the engine's ``negative_rule`` for compound-gene matching.
+#: notebook: copairs @880f22a on the notebooks' input, whose label filter removed no pair
+#: (labels ignored: every pair of different modality is a negative); copairs_0_5_5: a negative
+#: shares no gene. Sister compounds (Fig 4b) share-none under both: there the notebooks' labels
+#: are lists on both sides, and copairs @880f22a's filter works.
+CROSS_MODALITY_NEGATIVES: dict[str, str] = {
+    "notebook": "ignore_labels",
+    "copairs_0_5_5": "share_none",
+}
 
 
 def replicable_consensus(profiles: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
@@ -51,10 +85,11 @@ def _empty(ap_columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return ap, pd.DataFrame(columns=[TARGET, *CLASS_COLUMNS])
 
 
-def _score(ap, null_size, seed, threshold, class_q, null_sampler):
+def _score(ap: pd.DataFrame, settings: MapSettings, class_q: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """AP p-values of the scored rows and the per-target class table."""
     ap = ap[ap["average_precision"].notna()].reset_index(drop=True)
-    ap["p_value"] = ap_p_values(ap, null_size, seed, null_sampler)
-    return ap, class_scores(ap, TARGET, threshold, class_q)
+    ap["p_value"] = ap_p_values(ap, settings)
+    return ap, class_scores(ap, TARGET, settings.threshold, class_q)
 
 
 def _label_lists(target_list: pd.Series) -> list[list[str]]:
@@ -92,21 +127,16 @@ def sister_compound_matching(
     profiles: pd.DataFrame,
     classes: pd.DataFrame,
     annotations: pd.DataFrame,
+    settings: MapSettings,
     *,
-    null_size: int = 100_000,
-    seed: int = 0,
-    threshold: float = 0.05,
     class_q: str = "notebook",
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 4b, compounds: retrieved compounds sharing a target retrieve each other (|cosine|)."""
     cons = compound_targets(replicable_consensus(profiles, classes), annotations)
     if len(cons) < 2 or not _shared_label(cons[TARGET].tolist()):
         return _empty([PERT, TARGET])
     meta = pd.DataFrame({PERT: cons[PERT].astype(str), TARGET: cons[TARGET]})
-    ap = mapeval.multilabel.average_precision(
+    ap = settings.replace(similarity=COMPOUND_SIMILARITY).multilabel_average_precision(
         meta,
         cons[feature_columns(cons)].to_numpy(dtype=np.float64),
         pos_sameby=[TARGET],
@@ -114,24 +144,16 @@ def sister_compound_matching(
         neg_sameby=[],
         neg_diffby=[TARGET],
         multilabel_col=TARGET,
-        similarity="abs_cosine",
-        batch_size=batch_size,
-        threads=threads,
     )
-    return _score(ap, null_size, seed, threshold, class_q, null_sampler)
+    return _score(ap, settings, class_q)
 
 
 def sister_guide_matching(
     profiles: pd.DataFrame,
     classes: pd.DataFrame,
+    settings: MapSettings,
     *,
-    null_size: int = 100_000,
-    seed: int = 0,
-    threshold: float = 0.05,
     class_q: str = "notebook",
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 4b, CRISPR: retrieved guides of the same gene retrieve each other (cosine).
 
@@ -144,18 +166,15 @@ def sister_guide_matching(
     if cons[GENE].nunique() < 2:
         return _empty([PERT, TARGET])
     meta = pd.DataFrame({PERT: cons[PERT].astype(str), TARGET: cons[GENE].astype(str)})
-    ap = mapeval.average_precision(
+    ap = settings.replace(similarity=GUIDE_SIMILARITY).average_precision(
         meta,
         cons[feature_columns(cons)].to_numpy(dtype=np.float64),
         pos_sameby=[TARGET],
         pos_diffby=[],
         neg_sameby=[],
         neg_diffby=[TARGET],
-        similarity="cosine",
-        batch_size=batch_size,
-        threads=threads,
     )
-    return _score(ap, null_size, seed, threshold, class_q, null_sampler)
+    return _score(ap, settings, class_q)
 
 
 def compound_gene_matching(
@@ -164,20 +183,26 @@ def compound_gene_matching(
     genetic_profiles: pd.DataFrame,
     genetic_classes: pd.DataFrame,
     annotations: pd.DataFrame,
+    settings: MapSettings,
     *,
-    null_size: int = 100_000,
-    seed: int = 0,
-    threshold: float = 0.05,
     class_q: str = "notebook",
-    null_sampler: str = "fast",
-    batch_size: int = 2048,
-    threads: int | None = None,
+    multilabel_negatives: str = "notebook",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 4c: retrieved compounds and retrieved genetic reagents of their target genes.
 
     The genetic modality is read from ``Metadata_modality`` of ``genetic_profiles``. Features
-    are those both sides share (the notebooks' inner concatenation).
+    are those both sides share (the notebooks' inner concatenation). The pairs are
+    :data:`CROSS_MODALITY_PAIRS`; ``multilabel_negatives`` (config
+    ``cpjump1.multilabel_negatives``) picks the negatives: ``notebook`` (every pair of different
+    modality, so a compound's rank list holds each reagent of its target twice, as positive and
+    as negative) or ``copairs_0_5_5`` (pairs of different modality sharing no gene); see
+    :data:`CROSS_MODALITY_NEGATIVES`.
     """
+    if multilabel_negatives not in CROSS_MODALITY_NEGATIVES:
+        raise ValueError(
+            f"multilabel_negatives (config cpjump1.multilabel_negatives) must be one of "
+            f"{list(CROSS_MODALITY_NEGATIVES)}, got {multilabel_negatives!r}"
+        )
     gen = replicable_consensus(genetic_profiles, genetic_classes)
     require_columns(gen, [GENE, MODALITY], "genetic consensus profiles")
     gen = gen.dropna(subset=[GENE]).reset_index(drop=True)
@@ -203,16 +228,15 @@ def compound_gene_matching(
     feats = np.vstack(
         [comp[features].to_numpy(dtype=np.float64), gen[features].to_numpy(dtype=np.float64)]
     )
+    # the engine directly: MapSettings.multilabel_average_precision has no negative rule
     ap = mapeval.multilabel.average_precision(
         meta,
         feats,
-        pos_sameby=[TARGET],
-        pos_diffby=[MODALITY],
-        neg_sameby=[],
-        neg_diffby=[TARGET, MODALITY],
+        **CROSS_MODALITY_PAIRS,
         multilabel_col=TARGET,
-        similarity="abs_cosine",
-        batch_size=batch_size,
-        threads=threads,
+        similarity=COMPOUND_SIMILARITY,
+        batch_size=settings.batch_size,
+        threads=settings.threads,
+        negative_rule=CROSS_MODALITY_NEGATIVES[multilabel_negatives],
     )
-    return _score(ap, null_size, seed, threshold, class_q, null_sampler)
+    return _score(ap, settings, class_q)

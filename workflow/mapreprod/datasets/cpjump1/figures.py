@@ -9,12 +9,20 @@ cell type (columns) and time point (rows), with the fraction retrieved printed a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .activity import fraction_retrieved
-from .inputs import CELL_TYPES, MODALITY_LABELS, TIME_LABELS, parse_condition
+from .inputs import (
+    CELL_TYPES,
+    MODALITY_LABELS,
+    TIME_LABELS,
+    parse_activity_table_name,
+    parse_condition,
+    parse_cross_pair,
+)
 
 #: Box colours: replicates mostly in the same well (blue) or mostly in different wells (red),
 #: as Fig 4a; the genetic modalities as Fig 5 (CRISPR orange, ORF green); cell types as Fig 5a.
@@ -43,12 +51,14 @@ def condition_columns(condition: str) -> dict[str, str]:
     return {"Description": condition, "Modality": modality, "Cell": cell, "time": time}
 
 
-def detection_table(tables: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
-    """Class tables of replicate retrieval, keyed by (condition, variant), stacked with columns
-    Description, Modality, Cell, time, variant before the class columns."""
-    parts = [
-        t.assign(**condition_columns(cond), variant=variant) for (cond, variant), t in tables.items()
-    ]
+def detection_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Class tables of replicate retrieval, keyed by ``"<condition>__<variant>"``
+    (:func:`~.inputs.activity_table_name`), stacked with columns Description, Modality, Cell,
+    time, variant before the class columns."""
+    parts = []
+    for name, t in tables.items():
+        cond, variant = parse_activity_table_name(name)
+        parts.append(t.assign(**condition_columns(cond), variant=variant))
     return _front(pd.concat(parts, ignore_index=True), ["Description", "Modality", "Cell", "time", "variant"])
 
 
@@ -58,12 +68,13 @@ def matching_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return _front(pd.concat(parts, ignore_index=True), ["Description", "Modality", "Cell", "time"])
 
 
-def cross_table(tables: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
-    """Class tables of compound-gene matching, keyed by (compound condition, genetic condition),
-    stacked with Description (the notebooks' "<compound>-<genetic>"), Cell, compound_time,
-    Genetic_Perturbation and genetic_time (Fig 4c)."""
+def cross_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Class tables of compound-gene matching, keyed by the notebooks' ``"<compound>-<genetic>"``
+    (:func:`~.inputs.cross_pair_name`), stacked with Description (that name), Cell,
+    compound_time, Genetic_Perturbation and genetic_time (Fig 4c)."""
     parts = []
-    for (comp, gen), t in tables.items():
+    for name, t in tables.items():
+        comp, gen = parse_cross_pair(name)
         _, cell, ctime = parse_condition(comp)
         gmod, gcell, gtime = parse_condition(gen)
         if gcell != cell:
@@ -79,6 +90,16 @@ def cross_table(tables: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
         )
     cols = ["Description", "Cell", "compound_time", "Genetic_Perturbation", "genetic_time"]
     return _front(pd.concat(parts, ignore_index=True), cols)
+
+
+def fig5_table(signal: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Source table of Fig 5: the same-target pairs (:func:`~.directionality.directionality_tables`'
+    signal) with their panel's thresholds, tail shares and Fisher test (its summary)."""
+    return signal.merge(
+        summary.rename(columns={"cell": "Cell", "genetic_perturbation": "Genetic_Perturbation"}),
+        on=["panel", "Cell", "Genetic_Perturbation"],
+        how="left",
+    )
 
 
 def _front(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
@@ -291,3 +312,48 @@ def plot_fig5(signal: pd.DataFrame, summary: pd.DataFrame, fig5a_tails: str = "n
         "% = share of same-target pairs beyond each line, OR = Fisher's odds ratio (positive vs negative tail)"
     )
     return fig
+
+
+# --------------------------------------------------------------------------- the figure contract
+# draw(tables, options) -> (source table, figure); tables: the rule's named inputs (one class
+# table per condition / task, named as the rule names them); options: fig5a_tails (Fig 5).
+
+
+def draw_cpjump1_fig4a(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4a: tables = the replicate-retrieval class tables ``"<condition>__all"``."""
+    table = detection_table(tables)
+    return table, plot_fig4a(table)
+
+
+def draw_cpjump1_edfig1(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Extended Data Fig 1: tables = the ORF class tables ``"orf_<cell>_<time>__<variant>"``."""
+    table = detection_table(tables)
+    return table, plot_edfig1(table)
+
+
+def draw_cpjump1_fig4b(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4b: tables = the within-modality matching class tables, named by condition."""
+    table = matching_table(tables)
+    return table, plot_fig4b(table)
+
+
+def draw_cpjump1_fig4c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4c: tables = the compound-gene matching class tables ``"<compound>-<genetic>"``."""
+    table = cross_table(tables)
+    return table, plot_fig4c(table)
+
+
+def draw_cpjump1_fig5(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 5: tables ``signal`` and ``summary`` (:func:`~.directionality.directionality_tables`);
+    option ``fig5a_tails`` (config cpjump1.fig5a_tails, labels panel a)."""
+    fig = plot_fig5(tables["signal"], tables["summary"], options["fig5a_tails"])
+    return fig5_table(tables["signal"], tables["summary"]), fig
+
+
+FIGURES = {
+    "cpjump1_fig4a": draw_cpjump1_fig4a,
+    "cpjump1_fig4b": draw_cpjump1_fig4b,
+    "cpjump1_fig4c": draw_cpjump1_fig4c,
+    "cpjump1_edfig1": draw_cpjump1_edfig1,
+    "cpjump1_fig5": draw_cpjump1_fig5,
+}

@@ -76,13 +76,6 @@ DMSO = "DMSO"
 _CONDITION = re.compile(r"^(compound|crispr|orf)_(A549|U2OS)_(short|long)$")
 
 
-def condition_name(modality: str, cell: str, time: str) -> str:
-    """The notebooks' description of a condition, e.g. ``"compound_A549_short"``."""
-    name = f"{modality}_{cell}_{time}"
-    parse_condition(name)
-    return name
-
-
 def parse_condition(name: str) -> tuple[str, str, str]:
     """(modality, cell type, time label) of a condition name; ValueError for anything else."""
     match = _CONDITION.match(name)
@@ -97,6 +90,52 @@ def parse_condition(name: str) -> tuple[str, str, str]:
 def all_conditions(modalities: Iterable[str] = MODALITIES) -> list[str]:
     """Condition names in the paper's order: modality, cell type, time point."""
     return [f"{m}_{c}_{t}" for m in modalities for c in CELL_TYPES for t in TIME_LABELS]
+
+
+def activity_table_name(condition: str, variant: str) -> str:
+    """Name of one replicate-retrieval class table (a rule input, a figure's table key):
+    ``"<condition>__<variant>"``, e.g. ``"orf_A549_short__same_well"``."""
+    parse_condition(condition)
+    return f"{condition}__{variant}"
+
+
+def parse_activity_table_name(name: str) -> tuple[str, str]:
+    """(condition, variant) of an :func:`activity_table_name`."""
+    condition, sep, variant = name.partition("__")
+    if not sep or not variant:
+        raise ValueError(f"{name!r} is not a replicate-retrieval table name <condition>__<variant>")
+    parse_condition(condition)
+    return condition, variant
+
+
+def cross_pair_name(compound_condition: str, genetic_condition: str) -> str:
+    """The notebooks' description of a compound-gene matching task, ``"<compound>-<genetic>"``,
+    e.g. ``"compound_A549_short-crispr_A549_long"`` (a rule output, a figure's table key)."""
+    for condition in (compound_condition, genetic_condition):
+        parse_condition(condition)
+    return f"{compound_condition}-{genetic_condition}"
+
+
+def parse_cross_pair(name: str) -> tuple[str, str]:
+    """(compound condition, genetic condition) of a :func:`cross_pair_name`."""
+    compound, sep, genetic = name.partition("-")
+    if not sep:
+        raise ValueError(f"{name!r} is not a compound-gene task name <compound>-<genetic>")
+    parse_condition(compound)
+    parse_condition(genetic)
+    return compound, genetic
+
+
+def cross_pairs() -> list[str]:
+    """Every compound-gene matching task (Fig 4c): each compound condition with each genetic
+    condition of the same cell type, in the notebooks' order."""
+    return [
+        cross_pair_name(f"compound_{cell}_{ct}", f"{gm}_{cell}_{gt}")
+        for cell in CELL_TYPES
+        for ct in TIME_LABELS
+        for gm in GENETIC_MODALITIES
+        for gt in TIME_LABELS
+    ]
 
 
 def profile_file(plate: str) -> str:

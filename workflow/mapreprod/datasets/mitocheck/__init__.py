@@ -1,4 +1,4 @@
-"""Mitocheck single-cell profiles (Fig 5C-D, S9A-D, S10; SPEC §8).
+"""Mitocheck single-cell profiles (Fig 5C-D, S9A-D, S10; docs/methods.md §8).
 
 About 3,000 HeLa nuclei from the Mitocheck RNAi screen, manually labelled with a morphological
 class, profiled with CellProfiler (``CP__*``) and DeepProfiler (``DP__*``) features; the control

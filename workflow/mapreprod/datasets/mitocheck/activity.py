@@ -1,4 +1,4 @@
-"""Single-cell phenotypic activity of Mitocheck cells (SPEC §8, the authors' ``2_calculate_map.py``).
+"""Single-cell phenotypic activity of Mitocheck cells (docs/methods.md §8, the authors' ``2_calculate_map.py``).
 
 One AP per labelled cell, no aggregation. For a grouping G (``Metadata_Gene`` or
 ``Mitocheck_Phenotypic_Class``) the positives of a cell are the other labelled cells with the
@@ -10,7 +10,7 @@ same G, and its negatives are all sampled control cells:
   features; control rows dropped from the result.
 
 Each AP gets the permutation p-value (1 + #{null >= AP}) / (1 + null_size) of its (positives,
-pairs) configuration (SPEC §1.5, seed 0). The authors' ``p < 0.05`` and ``-log10(AP p-value)``
+pairs) configuration (docs/methods.md §1.5, seed 0). The authors' ``p < 0.05`` and ``-log10(AP p-value)``
 use this raw p-value, although the figure captions say Benjamini-Hochberg: config key
 ``mitocheck.p_value_correction`` (``none``, the code; ``bh``, the captions). The "mAP" the paper
 quotes is the mean of the cells' APs, "retrieved" the share of cells with p < 0.05.
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 import mapeval
+from mapreprod.settings import MapSettings
 
 from .inputs import CLASS, CONTROL_CLASS, FEATURE_LABELS, GENE, feature_columns, metadata_columns
 
@@ -77,15 +78,9 @@ def single_cell_ap(
     df: pd.DataFrame,
     grouping: str,
     feature_set: str,
+    settings: MapSettings,
     *,
-    null_size: int,
-    seed: int = 0,
-    threshold: float = 0.05,
     correction: str = "none",
-    null_sampler: str = "fast",
-    similarity: str = "cosine",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> pd.DataFrame:
     """AP and p-value of every labelled cell for one grouping and one feature set.
 
@@ -94,11 +89,11 @@ def single_cell_ap(
     df : the preprocessed table (:func:`~.preprocess.preprocess_cells`): labelled cells and controls.
     grouping : ``"gene"``/``"class"`` or the column ``Metadata_Gene``/``Mitocheck_Phenotypic_Class``.
     feature_set : ``"cp"`` or ``"dp"``.
-    null_size, seed, null_sampler : the per-configuration nulls (mapeval.ap_p_values).
-    threshold : significance level of ``p < 0.05``.
+    settings : the engine settings: similarity, batch size and threads of the APs; null size,
+        seed and sampler of the per-AP nulls (:meth:`MapSettings.ap_p_values`); ``threshold``,
+        the significance level of ``p < 0.05``.
     correction : ``"none"`` (raw p, the authors' code) or ``"bh"`` (Benjamini-Hochberg over the
         cells of this call) for ``p < 0.05`` and ``-log10(AP p-value)``.
-    similarity, batch_size, threads : passed to mapeval.average_precision.
 
     Returns
     -------
@@ -119,16 +114,13 @@ def single_cell_ap(
     if not feats:
         raise ValueError(f"no {feature_set.upper()}__ features in the table")
     sameby = [column, CONTROL_INDEX]
-    ap = mapeval.average_precision(
+    ap = settings.average_precision(
         df[[column, CONTROL_INDEX]],
         df[feats].to_numpy(dtype=np.float64),
         pos_sameby=sameby,
         pos_diffby=[],
         neg_sameby=[],
         neg_diffby=sameby,
-        similarity=similarity,
-        batch_size=batch_size,
-        threads=threads,
     )
     labelled = (df[CLASS] != CONTROL_CLASS).to_numpy()
     out = df.loc[labelled, metadata_columns(df)].reset_index(drop=True)
@@ -136,7 +128,7 @@ def single_cell_ap(
     out["n_pos_pairs"] = ap["n_pos_pairs"].to_numpy()
     out["n_total_pairs"] = ap["n_total_pairs"].to_numpy()
     out["average_precision"] = ap["average_precision"].to_numpy()
-    p = mapeval.ap_p_values(ap, null_size=null_size, seed=seed, null_sampler=null_sampler)
+    p = settings.ap_p_values(ap)
     corrected = np.full(len(p), np.nan)
     scored = ~np.isnan(p)
     if scored.any():
@@ -145,20 +137,24 @@ def single_cell_ap(
     out["p_value"] = p
     out["corrected_p_value"] = corrected
     with np.errstate(invalid="ignore"):
-        out["p < 0.05"] = np.nan_to_num(used, nan=1.0) < threshold
+        out["p < 0.05"] = np.nan_to_num(used, nan=1.0) < settings.threshold
         out["-log10(AP p-value)"] = -np.log10(used)
     out["Features"] = feature_set
     return out
 
 
 def grouping_ap(
-    df: pd.DataFrame, grouping: str, feature_sets: Sequence[str] = ("cp", "dp"), **settings
+    df: pd.DataFrame,
+    grouping: str,
+    settings: MapSettings,
+    *,
+    correction: str = "none",
+    feature_sets: Sequence[str] = ("cp", "dp"),
 ) -> pd.DataFrame:
     """:func:`single_cell_ap` for each feature set, stacked (CellProfiler rows first), as the
-    authors' ``{grouping}_ap_results.csv``. ``settings``: the keyword arguments of
-    :func:`single_cell_ap`."""
+    authors' ``{grouping}_ap_results.csv``."""
     df = assign_control_index(df)
-    parts = [single_cell_ap(df, grouping, fs, **settings) for fs in feature_sets]
+    parts = [single_cell_ap(df, grouping, fs, settings, correction=correction) for fs in feature_sets]
     return pd.concat(parts, ignore_index=True)
 
 

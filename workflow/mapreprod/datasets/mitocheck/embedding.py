@@ -1,4 +1,4 @@
-"""UMAP embeddings of each morphological class with the control cells (Fig S10, SPEC §8).
+"""UMAP embeddings of each morphological class with the control cells (Fig S10, docs/methods.md §8).
 
 For every class the authors fit ``umap.UMAP(metric="cosine", n_neighbors=30, min_dist=0.1,
 random_state=42)`` on that class's cells plus all sampled control cells (in table order),

@@ -1,4 +1,4 @@
-"""Mitocheck figures (Fig 5C, 5D, S9A-D, S10; SPEC §8), drawn as the authors' ``3_plot_map.py``.
+"""Mitocheck figures (Fig 5C, 5D, S9A-D, S10; docs/methods.md §8), drawn as the authors' ``3_plot_map.py``.
 
 Each figure has a function building its source table (saved as ``results/tables/<id>.csv``)
 and one drawing it. The AP tables are the authors' ``{grouping}_ap_results.csv``
@@ -20,6 +20,9 @@ and check that the cell ids agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -30,9 +33,6 @@ from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
 from .embedding import EMBEDDED_CLASS
 from .inputs import CELL_ID, CLASS, FEATURE_LABELS, GENE
 
-#: Figure ids drawn from the two AP tables (rule mitocheck_figure) and from the embeddings (S10).
-AP_FIGURES = ("fig5c", "fig5d", "figS9a", "figS9b", "figS9c", "figS9d")
-UMAP_FIGURE = "figS10"
 MC = "Morphological Class"
 GENE_AP, CLASS_AP = "AP, Gene", "AP, Morphological Class (MC)"
 GENE_SIG, CLASS_SIG = "Gene p < 0.05", "MC p < 0.05"
@@ -42,14 +42,18 @@ RETRIEVAL_KINDS = ("Both", "Gene only", "MC only", "None")
 #: (the authors' tab10 pair and pastel grey).
 UMAP_HUES = ("True", "False", "Negative control")
 UMAP_PALETTE = {"True": "#ff7f0e", "False": "#1f77b4", "Negative control": "#cfcfcf"}
-SYNTHETIC_NOTE = " [synthetic data]"
 
 __all__ = [
-    "AP_FIGURES",
-    "UMAP_FIGURE",
+    "FIGURES",
     "ap_scatter_table",
     "cp_vs_dp_table",
-    "draw_ap_figure",
+    "draw_fig5c",
+    "draw_fig5d",
+    "draw_figS10",
+    "draw_figS9a",
+    "draw_figS9b",
+    "draw_figS9c",
+    "draw_figS9d",
     "gene_vs_class_table",
     "plot_ap_scatter",
     "plot_cp_vs_dp",
@@ -110,7 +114,7 @@ def cp_vs_dp_table(class_ap: pd.DataFrame) -> pd.DataFrame:
 def plot_cp_vs_dp(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     """Fig 5C: scatter of the two APs per cell, coloured by class, with the y = x line; mAP and
     retrieved for DeepProfiler top left, for CellProfiler bottom right."""
-    fig, ax = plt.subplots(figsize=(6.5, 6))
+    fig, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
     x, y = "AP, CellProfiler features", "AP, DeepProfiler features"
     sns.scatterplot(table, x=x, y=y, hue=MC, s=20, alpha=0.75, ax=ax)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title=MC, frameon=False,
@@ -165,8 +169,10 @@ def plot_gene_vs_class(table: pd.DataFrame, title: str | None = None) -> plt.Fig
     ax.legend(handles=handles, title="p < 0.05", loc="center left", bbox_to_anchor=(1.25, 0.5),
               frameon=False)
     _texts(ax, _summary(table[CLASS_AP], table[CLASS_SIG]), _summary(table[GENE_AP], table[GENE_SIG]))
+    # room above the top margin for a title of two lines (a stand-in note may add one later)
+    grid.figure.subplots_adjust(top=0.84)
     if title:
-        grid.figure.suptitle(title, y=1.02)
+        grid.figure.suptitle(title)
     return grid.figure
 
 
@@ -190,14 +196,14 @@ def plot_ap_scatter(table: pd.DataFrame, title: str | None = None) -> plt.Figure
     """S9A / S9B: AP against -log10(AP p-value) with a density of AP on top, one panel per
     feature set (CellProfiler | DeepProfiler), the repo's generic scatter + KDE."""
     labels = [FEATURE_LABELS[k] for k in ("cp", "dp") if (table["Features"] == FEATURE_LABELS[k]).any()]
-    fig, axes = plt.subplots(1, len(labels), figsize=(5.2 * len(labels), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(5.2 * len(labels), 4.6), squeeze=False,
+                             layout="constrained")
     for ax, label in zip(axes[0], labels):
         part = table[table["Features"] == label]
         plot_map_scatter_kde(part, ax, x="AP", y="-log10(AP p-value)", significant="p < 0.05",
                              title=label, xlabel="AP", ylabel="-log10(AP p-value)")
-    fig.subplots_adjust(wspace=0.75)
     if title:
-        fig.suptitle(title, y=1.13)
+        fig.suptitle(title)
     return fig
 
 
@@ -225,12 +231,13 @@ def retrieved_boxplot_table(class_ap: pd.DataFrame) -> pd.DataFrame:
 def plot_retrieved_boxplot(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     """S9C: box plots of the retrieved cells' APs per class, hue = feature set (Set2)."""
     order = table.drop_duplicates(MC).sort_values("order")[MC].tolist()
-    fig, ax = plt.subplots(figsize=(12, 6))
+    fig, ax = plt.subplots(figsize=(12, 6), layout="constrained")
     sns.boxplot(data=table, x=MC, y="AP, p < 0.05", hue="Features", order=order,
                 hue_order=[FEATURE_LABELS["cp"], FEATURE_LABELS["dp"]], fill=False,
                 palette="Set2", ax=ax)
     ax.tick_params(axis="x", rotation=90)
-    ax.legend(frameon=False, title=None, loc="upper center")
+    # the APs of retrieved cells sit high: the empty bottom of the axes holds the legend
+    ax.legend(frameon=False, title=None, loc="lower center", ncols=2)
     ax.set_ylim(-0.02, 1.05)
     if title:
         ax.set_title(title)
@@ -298,35 +305,64 @@ def plot_umap_grid(table: pd.DataFrame, per_row: int = 3, title: str | None = No
     return fig
 
 
-# --- dispatch -----------------------------------------------------------------------------------
+# --- the figure contract: draw(tables, options) -> (source table, figure) ----------------------
+# tables: gene and morphoclass (the {grouping}_ap_results.csv of each grouping), embeddings (the
+# per-class UMAPs, Fig S10). options: none (the stand-in mark is figure.py's).
 
-_TITLES = {
-    "fig5c": "Mitocheck: morphological class retrieval, CellProfiler vs DeepProfiler",
-    "fig5d": "Mitocheck: gene vs morphological class retrieval, DeepProfiler features",
-    "figS9d": "Mitocheck: gene vs morphological class retrieval, CellProfiler features",
-    "figS9a": "Mitocheck: morphological class retrieval (single cells vs controls)",
-    "figS9b": "Mitocheck: gene retrieval (single cells vs controls)",
-    "figS9c": "Mitocheck: AP of retrieved cells per morphological class",
+
+def draw_fig5c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 5C: class retrieval per cell, CellProfiler vs DeepProfiler (tables: morphoclass)."""
+    table = cp_vs_dp_table(tables["morphoclass"])
+    title = "Mitocheck: morphological class retrieval, CellProfiler vs DeepProfiler"
+    return table, plot_cp_vs_dp(table, title)
+
+
+def draw_fig5d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 5D: gene vs class retrieval per cell, DeepProfiler (tables: gene, morphoclass)."""
+    table = gene_vs_class_table(tables["gene"], tables["morphoclass"], "dp")
+    title = "Mitocheck: gene vs morphological class retrieval, DeepProfiler features"
+    return table, plot_gene_vs_class(table, title)
+
+
+def draw_figS9d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S9D: gene vs class retrieval per cell, CellProfiler (tables: gene, morphoclass)."""
+    table = gene_vs_class_table(tables["gene"], tables["morphoclass"], "cp")
+    title = "Mitocheck: gene vs morphological class retrieval, CellProfiler features"
+    return table, plot_gene_vs_class(table, title)
+
+
+def draw_figS9a(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S9A: AP against -log10 p by class, per feature set (tables: morphoclass)."""
+    table = ap_scatter_table(tables["morphoclass"], CLASS)
+    title = "Mitocheck: morphological class retrieval (single cells vs controls)"
+    return table, plot_ap_scatter(table, title)
+
+
+def draw_figS9b(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S9B: AP against -log10 p by gene, per feature set (tables: gene)."""
+    table = ap_scatter_table(tables["gene"], GENE)
+    return table, plot_ap_scatter(table, "Mitocheck: gene retrieval (single cells vs controls)")
+
+
+def draw_figS9c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S9C: APs of the retrieved cells per class (tables: morphoclass)."""
+    table = retrieved_boxplot_table(tables["morphoclass"])
+    return table, plot_retrieved_boxplot(table, "Mitocheck: AP of retrieved cells per morphological class")
+
+
+def draw_figS10(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S10: per-class UMAPs coloured by class retrieval (tables: embeddings, morphoclass)."""
+    table = umap_table(tables["embeddings"], tables["morphoclass"])
+    title = "Mitocheck: UMAP of each morphological class with the control cells"
+    return table, plot_umap_grid(table, title=title)
+
+
+FIGURES = {
+    "fig5c": draw_fig5c,
+    "fig5d": draw_fig5d,
+    "figS9a": draw_figS9a,
+    "figS9b": draw_figS9b,
+    "figS9c": draw_figS9c,
+    "figS9d": draw_figS9d,
+    "figS10": draw_figS10,
 }
-
-
-def draw_ap_figure(
-    figure_id: str, gene_ap: pd.DataFrame, class_ap: pd.DataFrame, synthetic: bool = False
-) -> tuple[pd.DataFrame, plt.Figure]:
-    """Source table and figure of one of :data:`AP_FIGURES`."""
-    title = _TITLES.get(figure_id, "") + (SYNTHETIC_NOTE if synthetic else "")
-    if figure_id == "fig5c":
-        table = cp_vs_dp_table(class_ap)
-        return table, plot_cp_vs_dp(table, title)
-    if figure_id in ("fig5d", "figS9d"):
-        table = gene_vs_class_table(gene_ap, class_ap, "dp" if figure_id == "fig5d" else "cp")
-        return table, plot_gene_vs_class(table, title)
-    if figure_id in ("figS9a", "figS9b"):
-        ap, grouping = (class_ap, CLASS) if figure_id == "figS9a" else (gene_ap, GENE)
-        table = ap_scatter_table(ap, grouping)
-        return table, plot_ap_scatter(table, title)
-    if figure_id == "figS9c":
-        table = retrieved_boxplot_table(class_ap)
-        return table, plot_retrieved_boxplot(table, title)
-    raise ValueError(f"unknown Mitocheck figure id {figure_id!r}; use one of {list(AP_FIGURES)}")
-

@@ -1,6 +1,6 @@
 """Mitocheck inputs: the labelled training cells and the 0.5% sample of the control cells.
 
-Two files (SPEC §8):
+Two files (docs/methods.md §8):
 
 - ``training_data__no_ic.csv.gz`` (WayScience/mitocheck_data, ``3.normalize_data``): one row per
   labelled cell, a pandas index column (read back as ``Unnamed: 0``), ``Mitocheck_Phenotypic_Class``,

@@ -1,4 +1,4 @@
-"""Mitocheck preprocessing (SPEC §8, the authors' ``1_preprocess_mitocheck.py`` at HEAD).
+"""Mitocheck preprocessing (docs/methods.md §8, the authors' ``1_preprocess_mitocheck.py`` at HEAD).
 
 1. The control sample gets the class ``neg_control``.
 2. Training cells and the control sample are stacked (training first); cells of wells that
@@ -107,7 +107,8 @@ def preprocess_cells(
     operations: Sequence[str] = AUTHORS_OPERATIONS,
     select_dp: bool = False,
 ) -> pd.DataFrame:
-    """The scored table: merged, QC-filtered, CellProfiler features selected (SPEC §8 steps 1-4).
+    """The scored table: merged, QC-filtered, CellProfiler features selected
+    (docs/methods.md §8, Preprocessing).
 
     Parameters
     ----------

@@ -21,7 +21,8 @@ import mapeval
 import numpy as np
 import pandas as pd
 
-from mapreprod.common import EPS
+from mapreprod.common import paper_columns
+from mapreprod.settings import MapSettings
 
 from .inputs import CONTROL_COL, KEY_COL, OwnDataSpec, has_pair_differing_in
 
@@ -34,7 +35,7 @@ __all__ = [
     "retrieved_keys",
     "shard_average_precision",
     "shard_of_rows",
-    "write_table",
+    "with_paper_columns",
 ]
 
 ROW_COL = "OwnData_row"
@@ -81,10 +82,9 @@ def shard_average_precision(
     prepared: pd.DataFrame,
     features: list[str],
     spec: OwnDataSpec,
+    settings: MapSettings,
     shard: int = 0,
     n_shards: int = 1,
-    batch_size: int = 2048,
-    threads: int | None = 1,
 ) -> pd.DataFrame:
     """AP of every well of one shard's perturbations against the control wells.
 
@@ -92,6 +92,8 @@ def shard_average_precision(
     ----------
     prepared : the prepared table (``preprocess.prepare_profiles``), all wells.
     features : its feature columns.
+    spec : the dataset's mapping (pairing columns, same-plate controls).
+    settings : the engine's (only the similarity, batch size and threads are used: no null).
     shard, n_shards : which share of the perturbations (:func:`shard_of_rows`).
 
     Returns
@@ -116,36 +118,34 @@ def shard_average_precision(
         meta, meta[CONTROL_COL].to_numpy(dtype=bool), reference_col=_REFERENCE_COL
     )
     feats = prepared.iloc[rows, prepared.columns.get_indexer(features)].to_numpy(dtype=np.float64)
-    ap = mapeval.average_precision(
+    ap = settings.average_precision(
         meta,
         feats,
         pos_sameby=[KEY_COL, _REFERENCE_COL],
         pos_diffby=diff_cols,
         neg_sameby=plate_cols,
         neg_diffby=[KEY_COL, _REFERENCE_COL],
-        similarity=spec.similarity,
-        batch_size=batch_size,
-        threads=threads,
     )
     ap[ROW_COL] = rows
     ap = ap[ap["average_precision"].notna() & (ap["n_pos_pairs"] > 0)]
     return ap[AP_COLUMNS].reset_index(drop=True)
 
 
-def _with_paper_columns(scores: pd.DataFrame) -> pd.DataFrame:
-    out = scores.rename(columns={"mean_average_precision": "mAP", "below_corrected_p": "retrieved"})
-    out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["corrected_p_value"], EPS))
-    return out
+def with_paper_columns(scores: pd.DataFrame) -> pd.DataFrame:
+    """An mAP table (:func:`mapeval.mean_average_precision`) with the paper's columns
+    (:func:`mapreprod.common.paper_columns`: ``mAP``, ``-log10(mAP p-value)``), the call named
+    ``retrieved`` (corrected p below the threshold)."""
+    return paper_columns(scores).rename(columns={"p < 0.05": "retrieved"})
 
 
 def gather_activity(
     shards: list[pd.DataFrame],
     prepared: pd.DataFrame,
     spec: OwnDataSpec,
-    null_sampler: str = "fast",
-    map_null: str = "shared",
+    settings: MapSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stack the shards' APs in row order and compute mAP, p-values and BH once.
+    """Stack the shards' APs in row order and compute mAP, p-values and BH once (with the
+    ``settings``' null size, seed, sampler, null and threshold).
 
     Returns
     -------
@@ -161,15 +161,7 @@ def gather_activity(
         raise ValueError(
             f"{spec.key('perturbation')}: no perturbation well has a replicate to retrieve"
         )
-    scores = mapeval.mean_average_precision(
-        ap,
-        KEY_COL,
-        spec.null_size,
-        threshold=spec.threshold,
-        seed=spec.seed,
-        null_sampler=null_sampler,
-        map_null=map_null,
-    )
+    scores = settings.mean_average_precision(ap, KEY_COL)
     pert = list(spec.perturbation)
     ap_out = ap.join(prepared[pert], on=ROW_COL)
     return ap_out[[ROW_COL, *pert, *AP_COLUMNS[1:]]], activity_table(scores, prepared, spec)
@@ -184,7 +176,7 @@ def activity_table(scores: pd.DataFrame, prepared: pd.DataFrame, spec: OwnDataSp
     treated = prepared[~prepared[CONTROL_COL].to_numpy(dtype=bool)]
     names = treated.groupby(KEY_COL, sort=True)[pert].first()
     wells = treated.groupby(KEY_COL, sort=True).size().rename("n_replicates")
-    out = _with_paper_columns(scores).join(names, on=KEY_COL).join(wells, on=KEY_COL)
+    out = with_paper_columns(scores).join(names, on=KEY_COL).join(wells, on=KEY_COL)
     return out[[*pert, "n_replicates", *RESULT_COLUMNS]].reset_index(drop=True)
 
 
@@ -205,8 +197,3 @@ def retrieved_keys(table: pd.DataFrame, prepared: pd.DataFrame, spec: OwnDataSpe
         )
     return sorted(keys.astype(int).tolist())
 
-
-def write_table(table: pd.DataFrame, path: str) -> None:
-    """Write a result table as CSV (the one writer of every table, so that tables computed in
-    one job or gathered from shards compare byte for byte)."""
-    table.to_csv(path, index=False)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import mapeval
 import numpy as np
 import pandas as pd
 
 from mapreprod import preprocess as pcm_wrappers
+from mapreprod.settings import MapSettings
 
-from .activity import RESULT_COLUMNS, _with_paper_columns
+from .activity import RESULT_COLUMNS, with_paper_columns
 from .inputs import CONTROL_COL, KEY_COL, OwnDataSpec
 
 __all__ = ["ANNOTATIONS_COL", "consensus_profiles", "consistency_map", "split_annotations"]
@@ -124,15 +124,10 @@ def empty_consistency(spec: OwnDataSpec) -> pd.DataFrame:
 
 
 def consistency_map(
-    consensus: pd.DataFrame,
-    features: list[str],
-    spec: OwnDataSpec,
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = 1,
+    consensus: pd.DataFrame, features: list[str], spec: OwnDataSpec, settings: MapSettings
 ) -> pd.DataFrame:
-    """Phenotypic consistency of every annotation carried by two or more perturbations.
+    """Phenotypic consistency of every annotation carried by two or more perturbations
+    (``settings``: the engine's, the dataset entry's similarity, null size, seed, threshold).
 
     Returns
     -------
@@ -145,7 +140,7 @@ def consistency_map(
     if consensus.empty or not _has_positive_pair(consensus, spec):
         return empty_consistency(spec)
     meta = consensus[[KEY_COL, *spec.positives_differ_in, ANNOTATIONS_COL]]
-    ap = mapeval.multilabel.average_precision(
+    ap = settings.multilabel_average_precision(
         meta,
         consensus[features].to_numpy(dtype=np.float64),
         pos_sameby=[ANNOTATIONS_COL],
@@ -153,20 +148,9 @@ def consistency_map(
         neg_sameby=[],
         neg_diffby=[ANNOTATIONS_COL, KEY_COL],
         multilabel_col=ANNOTATIONS_COL,
-        similarity=spec.similarity,
-        batch_size=batch_size,
-        threads=threads,
     )
-    scores = mapeval.mean_average_precision(
-        ap,
-        ANNOTATIONS_COL,
-        spec.null_size,
-        threshold=spec.threshold,
-        seed=spec.seed,
-        null_sampler=null_sampler,
-        map_null=map_null,
-    )
+    scores = settings.mean_average_precision(ap, ANNOTATIONS_COL)
     counts = consensus[ANNOTATIONS_COL].explode().value_counts().rename("n_perturbations")
-    out = _with_paper_columns(scores).join(counts, on=ANNOTATIONS_COL)
+    out = with_paper_columns(scores).join(counts, on=ANNOTATIONS_COL)
     out = out.rename(columns={ANNOTATIONS_COL: spec.annotation})
     return out[[spec.annotation, "n_perturbations", *RESULT_COLUMNS]].reset_index(drop=True)

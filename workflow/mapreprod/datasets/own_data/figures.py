@@ -1,18 +1,25 @@
 """The paper's figure for your data: mAP against -log10(p) with a density of mAP on top, one for
 activity (per perturbation) and one for consistency (per annotation); drawn with
 :func:`mapreprod.plotting.scatter_kde.plot_map_scatter_kde`, as Fig 3B/3E, 4A/4C and S7A/S7C.
+
+The figure contract (:data:`FIGURES`): the registry's ids ``own_activity`` and
+``own_consistency`` are drawn once per dataset of ``own_data.datasets`` (files
+``own_<name>_<analysis>``), from that dataset's result table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
-__all__ = ["ANALYSES", "figure_table", "plot_own_figure"]
+__all__ = ["ANALYSES", "FIGURES", "figure_table", "plot_own_figure"]
 
-#: analysis -> (registry id, what is scored, what it is scored against)
+#: analysis -> (what is scored, what it is scored against)
 ANALYSES = {
-    "activity": ("own_activity", "perturbations", "replicates vs controls"),
-    "consistency": ("own_consistency", "annotations", "perturbations sharing an annotation"),
+    "activity": ("perturbations", "replicates vs controls"),
+    "consistency": ("annotations", "perturbations sharing an annotation"),
 }
 _PLOTTED = ["mAP", "-log10(mAP p-value)", "retrieved"]
 
@@ -35,12 +42,10 @@ def plot_own_figure(table: pd.DataFrame, name: str, analysis: str, threshold: fl
     import matplotlib.pyplot as plt
 
     from mapreprod.plotting.scatter_kde import plot_map_scatter_kde
-    from mapreprod.plotting.style import set_style
 
     if analysis not in ANALYSES:
         raise ValueError(f"analysis must be one of {list(ANALYSES)}, got {analysis!r}")
-    _, unit, design = ANALYSES[analysis]
-    set_style()
+    unit, design = ANALYSES[analysis]
     fig, ax = plt.subplots(figsize=(5.4, 4.6), layout="constrained")
     title = f"{name}: phenotypic {analysis}\n{len(table)} {unit} ({design})"
     if table.empty:
@@ -56,3 +61,29 @@ def plot_own_figure(table: pd.DataFrame, name: str, analysis: str, threshold: fl
     plot_map_scatter_kde(data, ax, significant=f"q < {threshold:g}", title=title,
                          ylabel="-log10(BH-corrected mAP p-value)")
     return fig
+
+
+# -- the figure contract: draw(tables, options) -> (source table, figure) ------------------------
+# tables: {"table": the dataset's result table, results/own_data/<name>/<analysis>.csv};
+# options: "name" (the dataset's name, in the title) and "threshold" (its BH level).
+
+
+def _draw(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any], analysis: str):
+    table = figure_table(tables["table"])
+    return table, plot_own_figure(table, options["name"], analysis, options["threshold"])
+
+
+def draw_own_activity(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Phenotypic activity of one own dataset (one point per perturbation)."""
+    return _draw(tables, options, "activity")
+
+
+def draw_own_consistency(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Phenotypic consistency of one own dataset (one point per annotation)."""
+    return _draw(tables, options, "consistency")
+
+
+FIGURES = {
+    "own_activity": draw_own_activity,
+    "own_consistency": draw_own_consistency,
+}

@@ -11,6 +11,7 @@ common target shift it in a common direction. The planted truth is returned alon
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -85,13 +86,50 @@ def example_screen(
         )
     if plates < 2:
         raise ValueError("own_data.example.plates: at least 2 (replicates are plates)")
+    # one generator for everything, drawn in a fixed order: compounds, plate map, plates
     rng = np.random.default_rng(seed)
     names = feature_names(features_per_compartment)
-    n_feat = len(names)
-    scale = np.array([s for _ in COMPARTMENTS for _, _, s in FEATURE_TYPES[:features_per_compartment]])
-    base = np.array([m for _ in COMPARTMENTS for _, m, _ in FEATURE_TYPES[:features_per_compartment]])
+    design = _compound_design(rng, compounds, active_fraction, len(names))
+    layout = _plate_map(rng, compounds, doses)
+    frames = [
+        _plate(rng, f"P{101 + p}", layout, design, names, features_per_compartment)
+        for p in range(plates)
+    ]
+    profiles = pd.concat(frames, ignore_index=True)
+    return profiles, design.truth()
 
-    # compounds: ids, targets (every 4th compound unannotated, some with two targets), activity
+
+@dataclass(frozen=True)
+class _CompoundDesign:
+    """The planted signal: each compound's id, targets, activity and effect (one row per
+    compound of ``effect``, in feature units of the plate's SD)."""
+
+    ids: list[str]
+    targets: list[list[str]]
+    active: np.ndarray
+    consistent: set[str]
+    effect: np.ndarray
+
+    def truth(self) -> pd.DataFrame:
+        """The planted truth per compound: active, targets, consistent_target."""
+        return pd.DataFrame(
+            {
+                "Metadata_Compound": self.ids,
+                "active": self.active,
+                "targets": ["|".join(t) for t in self.targets],
+                "consistent_target": [
+                    "|".join(t for t in self.targets[i] if t in self.consistent) if self.active[i] else ""
+                    for i in range(len(self.ids))
+                ],
+            }
+        )
+
+
+def _compound_design(
+    rng: np.random.Generator, compounds: int, active_fraction: float, n_feat: int
+) -> _CompoundDesign:
+    """Compound ids, targets (every 4th compound unannotated, some with two targets), activity
+    and effect directions."""
     ids = [f"CPD-{i + 1:04d}" for i in range(compounds)]
     primary = [TARGETS[i % len(TARGETS)] for i in range(compounds)]
     # activity is a property of the target (its compounds act alike); unannotated compounds
@@ -120,55 +158,66 @@ def example_screen(
         own = rng.normal(size=n_feat)
         direction = 0.75 * shared / max(len(mine), 1) + 0.5 * own
         effect[i] = 1.6 * direction / np.sqrt(np.mean(direction**2))
+    return _CompoundDesign(ids, targets, active, consistent, effect)
 
-    # one plate map: DMSO in columns 1 and 12, compound x dose shuffled over the rest
-    wells = [f"{r}{c:02d}" for r in ROWS for c in COLUMNS]
-    dmso = [w for w in wells if int(w[1:]) in DMSO_COLUMNS]
-    treat = [w for w in wells if int(w[1:]) not in DMSO_COLUMNS]
+
+def _plate_map(
+    rng: np.random.Generator, compounds: int, doses: list[float]
+) -> dict[str, tuple[int, float]]:
+    """One plate map for every plate: well -> (compound index, dose), compound x dose shuffled
+    over the wells outside the DMSO columns."""
+    treat = [w for w in _wells() if int(w[1:]) not in DMSO_COLUMNS]
     combos = [(i, d) for i in range(compounds) for d in doses]
-    layout = dict(zip(rng.permutation(treat)[: len(combos)].tolist(), combos))
+    return dict(zip(rng.permutation(treat)[: len(combos)].tolist(), combos))
 
-    frames = []
-    for p in range(plates):
-        plate_shift = rng.normal(scale=0.6, size=n_feat)  # plate effect in SD units
-        plate_gain = 1.0 + rng.normal(scale=0.05, size=n_feat)
-        rows = [(w, None, 0.0) for w in dmso] + [(w, *layout[w]) for w in sorted(layout)]
-        rows.sort(key=lambda r: wells.index(r[0]))
-        n = len(rows)
-        z = rng.normal(size=(n, n_feat)) + plate_shift
-        for r, (_, comp, dose) in enumerate(rows):
-            if comp is not None:
-                z[r] += effect[comp] * dose / (dose + 1.0)
-        values = (base + scale * z) * plate_gain
-        frame = pd.DataFrame(values, columns=names)
-        # realistic redundancy: cytoplasm area follows cell area; a near-constant feature
-        if "Cytoplasm_AreaShape_Area" in frame and "Cells_AreaShape_Area" in frame:
-            frame["Cytoplasm_AreaShape_Area"] = (
-                0.8 * frame["Cells_AreaShape_Area"] + rng.normal(scale=5.0, size=n)
-            )
-        meta = pd.DataFrame(
-            {
-                "Metadata_Plate": f"P{101 + p}",
-                "Metadata_Well": [w for w, _, _ in rows],
-                "Metadata_Compound": ["DMSO" if c is None else ids[c] for _, c, _ in rows],
-                "Metadata_Concentration_uM": [d for _, _, d in rows],
-                "Metadata_Target": [
-                    None if c is None or not targets[c] else "|".join(targets[c]) for _, c, _ in rows
-                ],
-                "Metadata_Count_Cells": rng.integers(1500, 3000, size=n),
-            }
+
+def _wells() -> list[str]:
+    """The 96 wells in plate order (A01, A02, ..., H12)."""
+    return [f"{r}{c:02d}" for r in ROWS for c in COLUMNS]
+
+
+def _plate(
+    rng: np.random.Generator,
+    plate: str,
+    layout: dict[str, tuple[int, float]],
+    design: _CompoundDesign,
+    names: list[str],
+    per_compartment: int,
+) -> pd.DataFrame:
+    """The wells of one plate (DMSO and the plate map's compounds, in plate order) at raw scale,
+    with the plate's own shift and gain."""
+    n_feat = len(names)
+    scale = np.array([s for _ in COMPARTMENTS for _, _, s in FEATURE_TYPES[:per_compartment]])
+    base = np.array([m for _ in COMPARTMENTS for _, m, _ in FEATURE_TYPES[:per_compartment]])
+    wells = _wells()
+    dmso = [w for w in wells if int(w[1:]) in DMSO_COLUMNS]
+    plate_shift = rng.normal(scale=0.6, size=n_feat)  # plate effect in SD units
+    plate_gain = 1.0 + rng.normal(scale=0.05, size=n_feat)
+    rows = [(w, None, 0.0) for w in dmso] + [(w, *layout[w]) for w in sorted(layout)]
+    rows.sort(key=lambda r: wells.index(r[0]))
+    n = len(rows)
+    z = rng.normal(size=(n, n_feat)) + plate_shift
+    for r, (_, comp, dose) in enumerate(rows):
+        if comp is not None:
+            z[r] += design.effect[comp] * dose / (dose + 1.0)
+    values = (base + scale * z) * plate_gain
+    frame = pd.DataFrame(values, columns=names)
+    # realistic redundancy: cytoplasm area follows cell area; a near-constant feature
+    if "Cytoplasm_AreaShape_Area" in frame and "Cells_AreaShape_Area" in frame:
+        frame["Cytoplasm_AreaShape_Area"] = (
+            0.8 * frame["Cells_AreaShape_Area"] + rng.normal(scale=5.0, size=n)
         )
-        frames.append(pd.concat([meta, frame], axis=1))
-    profiles = pd.concat(frames, ignore_index=True)
-    truth = pd.DataFrame(
+    targets = design.targets
+    meta = pd.DataFrame(
         {
-            "Metadata_Compound": ids,
-            "active": active,
-            "targets": ["|".join(t) for t in targets],
-            "consistent_target": [
-                "|".join(t for t in targets[i] if t in consistent) if active[i] else ""
-                for i in range(compounds)
+            "Metadata_Plate": plate,
+            "Metadata_Well": [w for w, _, _ in rows],
+            "Metadata_Compound": ["DMSO" if c is None else design.ids[c] for _, c, _ in rows],
+            "Metadata_Concentration_uM": [d for _, _, d in rows],
+            "Metadata_Target": [
+                None if c is None or not targets[c] else "|".join(targets[c]) for _, c, _ in rows
             ],
+            "Metadata_Count_Cells": rng.integers(1500, 3000, size=n),
         }
     )
-    return profiles, truth
+    return pd.concat([meta, frame], axis=1)

@@ -21,6 +21,8 @@ from importlib import import_module
 #: rule script pays only for what it needs (the figures part imports matplotlib).
 _PARTS = {
     "BULK_COLUMNS": "activity",
+    "SIGNIFICANCE_COLUMNS": "activity",
+    "SIGNIFICANCE_LABELS": "activity",
     "EMBEDDED_GENE": "embedding",
     "FILES": "inputs",
     "GENE": "inputs",
@@ -76,6 +78,8 @@ _PARTS = {
 
 __all__ = [
     "BULK_COLUMNS",
+    "SIGNIFICANCE_COLUMNS",
+    "SIGNIFICANCE_LABELS",
     "EMBEDDED_GENE",
     "FILES",
     "GENE",

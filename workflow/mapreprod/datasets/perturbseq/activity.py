@@ -26,14 +26,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-import mapeval
 from mapreprod.common import paper_columns, require_columns
+from mapreprod.settings import MapSettings
 
 from .inputs import CELL, GEMGROUP, GENE, GOOD_COVERAGE, GUIDE, MULTIPLET, NEGATIVE, REFERENCE
 from .preprocess import feature_columns
 
 __all__ = [
     "BULK_COLUMNS",
+    "SIGNIFICANCE_COLUMNS",
+    "SIGNIFICANCE_LABELS",
     "bulk_map",
     "bulk_pairs",
     "sample_controls",
@@ -109,44 +111,21 @@ def with_reference_index(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _map_call(
-    meta: pd.DataFrame,
-    feats: np.ndarray,
-    pairs: dict,
-    groupby: list[str],
-    *,
-    null_size: int,
-    threshold: float,
-    seed: int,
-    similarity: str,
-    null_sampler: str,
-    map_null: str,
-    batch_size: int,
-    threads: int | None,
+    meta: pd.DataFrame, feats: np.ndarray, pairs: dict, groupby: list[str], settings: MapSettings
 ) -> pd.DataFrame:
-    ap = mapeval.average_precision(
-        meta, feats, **pairs, similarity=similarity, batch_size=batch_size, threads=threads
-    )
+    """AP of every row with ``pairs``, rows without positives dropped, then mAP per ``groupby``."""
+    ap = settings.average_precision(meta, feats, **pairs)
     ap = ap.dropna(subset=["average_precision"])
-    return mapeval.mean_average_precision(
-        ap, groupby, null_size=null_size, threshold=threshold, seed=seed,
-        null_sampler=null_sampler, map_null=map_null,
-    )
+    return settings.mean_average_precision(ap, groupby)
 
 
 def bulk_map(
     bulk: pd.DataFrame,
     phenotypes: pd.DataFrame,
+    settings: MapSettings,
     *,
     unit: str = "guide",
     variance_threshold: float = 0.001,
-    null_size: int = 10_000,
-    threshold: float = 0.05,
-    seed: int = 0,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> pd.DataFrame:
     """Fig 4E-F: mAP of every targeting guide against the non-targeting guide profiles.
 
@@ -155,10 +134,10 @@ def bulk_map(
     bulk : :func:`~.preprocess.bulk_profiles` (per guide, or per guide and gem group for
         ``unit="gemgroup"``).
     phenotypes : Table S16 (:func:`~.inputs.read_screen_phenotypes`).
+    settings : the engine settings (similarity, null size: config perturbseq.bulk_null_size,
+        threshold, seed: the authors' 0, sampler, mAP null, threads).
     unit : "guide" (the authors' code) or "gemgroup" (the paper's replicate-level reading).
     variance_threshold : features with variance above it over the bulk profiles are used.
-    null_size, threshold, seed, similarity, null_sampler, map_null, batch_size, threads : mAP
-        settings (:func:`mapeval.mean_average_precision`; the authors' seed is 0).
 
     Returns
     -------
@@ -174,9 +153,7 @@ def bulk_map(
     genes = variable_features(profiles, variance_threshold)
     meta = profiles[[c for c in profiles.columns if str(c).startswith("Metadata_")]]
     scores = _map_call(
-        meta, profiles[genes].to_numpy(dtype=np.float64), bulk_pairs(unit), [GUIDE, GENE],
-        null_size=null_size, threshold=threshold, seed=seed, similarity=similarity,
-        null_sampler=null_sampler, map_null=map_null, batch_size=batch_size, threads=threads,
+        meta, profiles[genes].to_numpy(dtype=np.float64), bulk_pairs(unit), [GUIDE, GENE], settings
     )
     scores = paper_columns(scores).rename(columns={GUIDE: "perturbation", GENE: "group"})
     merged = scores.merge(phenotypes, on="perturbation", how="inner")
@@ -217,6 +194,12 @@ def sample_controls(cells: pd.DataFrame, fraction: float = 0.2, seed: int = 42) 
     return sample
 
 
+#: The p-value column behind the single-cell "p < 0.05" (config perturbseq.single_cell_significance):
+#: the raw p (the authors' HEAD plot) or the BH-corrected p (the captions), and its legend label.
+SIGNIFICANCE_COLUMNS = {"raw": "p_value", "corrected": "corrected_p_value"}
+SIGNIFICANCE_LABELS = {"raw": "p < 0.05", "corrected": "p < 0.05 (BH)"}
+
+
 def significance(table: pd.DataFrame, p_column: str = "p_value", threshold: float = 0.05) -> pd.DataFrame:
     """Copy with ``p < 0.05`` and ``-log10(mAP p-value)`` recomputed from ``p_column`` (the HEAD
     single-cell plot uses the raw ``p_value``; ``corrected_p_value`` is the captions' BH)."""
@@ -230,16 +213,9 @@ def single_cell_ap(
     cells: pd.DataFrame,
     controls: pd.DataFrame,
     features: Sequence[str],
+    settings: MapSettings,
     *,
     calls: str = "all",
-    null_size: int = 500_000,
-    threshold: float = 0.05,
-    seed: int = 0,
-    similarity: str = "cosine",
-    null_sampler: str = "fast",
-    map_null: str = "shared",
-    batch_size: int = 2048,
-    threads: int | None = None,
 ) -> pd.DataFrame:
     """Fig 5A-B: the AP of every targeting cell against the sampled neg cells.
 
@@ -249,10 +225,11 @@ def single_cell_ap(
     controls : :func:`sample_controls` rows of ``cells``.
     features : genes to use (:func:`variable_features` of ``cells`` at HEAD, of the bulk
         profiles at e9a5414).
+    settings : the engine settings (similarity, null size: config
+        perturbseq.single_cell_null_size, the authors' 500,000; threshold, seed: the authors' 0,
+        sampler, mAP null, threads).
     calls : "all" (HEAD: one mAP call, BH over every cell) or "per_guide" (e9a5414: one call per
         guide, BH within the guide).
-    null_size, threshold, seed, similarity, null_sampler, map_null, batch_size, threads : mAP
-        settings (the authors' seed is 0 and their null size 500,000).
 
     Returns
     -------
@@ -265,10 +242,6 @@ def single_cell_ap(
         raise ValueError(f"perturbseq.single_cell_calls must be 'all' or 'per_guide', got {calls!r}")
     require_columns(cells, [REFERENCE, CELL, GUIDE, GENE, *features], "single-cell table")
     targets = cells[~cells[GENE].eq(NEGATIVE)]
-    settings = dict(
-        null_size=null_size, threshold=threshold, seed=seed, similarity=similarity,
-        null_sampler=null_sampler, map_null=map_null, batch_size=batch_size, threads=threads,
-    )
     meta_cols = [CELL, GUIDE, GENE, REFERENCE]
     features = list(features)
 
@@ -276,7 +249,7 @@ def single_cell_ap(
         subset = subset.reset_index(drop=True)
         return _map_call(
             subset[meta_cols], subset[features].to_numpy(dtype=np.float64),
-            single_cell_pairs(), [GUIDE, CELL], **settings,
+            single_cell_pairs(), [GUIDE, CELL], settings,
         )
 
     if calls == "all":

@@ -16,7 +16,8 @@ The authors' colours (seaborn's first two): not significant blue, significant or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,17 +26,24 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from .embedding import EMBEDDED_GENE
 from mapreprod.common import require_columns
 
+from .activity import SIGNIFICANCE_COLUMNS, SIGNIFICANCE_LABELS, significance
+from .embedding import EMBEDDED_GENE
 from .inputs import CELL, GENE, GUIDE, NEGATIVE
 
 __all__ = [
     "ACTIVITY",
     "ACTIVITY_LABEL",
+    "FIGURES",
     "SIGNIFICANCE_COLOURS",
     "bulk_figure_table",
     "correlations",
+    "draw_fig4e",
+    "draw_fig4f",
+    "draw_fig5a",
+    "draw_fig5b",
+    "draw_figS8",
     "gene_umap_table",
     "linear_fit_band",
     "plot_bulk_activity",
@@ -179,7 +187,7 @@ def _xlim(values: pd.Series) -> tuple[float, float]:
 def plot_bulk_activity(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     """Fig 4E: mAP of each guide against its relative activity, with the linear fit and its
     95% band, Pearson and Spearman correlations and the percent retrieved."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.8), layout="constrained")
     xlim = _xlim(table[ACTIVITY])
     grid = np.linspace(*xlim, 200)
     band = linear_fit_band(table[ACTIVITY], table["mAP"], grid)
@@ -208,8 +216,10 @@ def plot_bulk_activity(table: pd.DataFrame, title: str | None = None) -> plt.Fig
 def _facet_grid(n: int, ncols: int, panel: tuple[float, float]):
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
+    # constrained layout: room for the legend beside the last column and for the title (and any
+    # line added to it later), whatever is drawn afterwards
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows),
-                             sharex=True, sharey=True, squeeze=False)
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -240,7 +250,6 @@ def plot_bulk_by_gene(table: pd.DataFrame, ncols: int = 5, title: str | None = N
     _significance_legend(axes.ravel()[min(ncols, len(genes)) - 1], table, "p < 0.05 (BH)")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -279,7 +288,7 @@ def plot_single_cell_activity(table: pd.DataFrame, significance_label: str = "p 
                               title: str | None = None) -> plt.Figure:
     """Fig 5A: AP of every cell against its guide's relative activity, points (alpha 0.3) and
     density contours per significance group."""
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    fig, ax = plt.subplots(figsize=(5.2, 3.8), layout="constrained")
     xlim = _xlim(table[ACTIVITY])
     _single_cell_panel(ax, table, xlim, size=5, alpha=0.3)
     r = correlations(table[ACTIVITY], table["mAP"])
@@ -308,7 +317,6 @@ def plot_single_cell_by_gene(table: pd.DataFrame, ncols: int = 5, significance_l
     _significance_legend(axes.ravel()[min(ncols, len(genes)) - 1], table, significance_label)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -377,3 +385,68 @@ def plot_gene_umaps(table: pd.DataFrame, significance_label: str = "p < 0.05",
     if title:
         header.suptitle(title, x=0.01, ha="left", fontsize=11)
     return fig
+
+
+# --- the figure contract: draw(tables, options) -> (source table, figure) ----------------------
+# tables: bulk_map (the bulk mAP table, every figure), cell_map (the single-cell AP table, Fig 5A-B
+# and S8), umap (the per-gene embeddings, Fig S8). options: genes (Fig 4F, 5B; empty = all),
+# significance ("raw" or "corrected") and threshold (Fig 5A-B, S8).
+
+
+def _scored_cells(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]) -> tuple[pd.DataFrame, str]:
+    """The single-cell AP table with the configured "p < 0.05", and its legend label."""
+    mode = options["significance"]
+    if mode not in SIGNIFICANCE_COLUMNS:
+        raise ValueError(
+            f"perturbseq.single_cell_significance must be one of {list(SIGNIFICANCE_COLUMNS)}, got {mode!r}"
+        )
+    cells = significance(tables["cell_map"], SIGNIFICANCE_COLUMNS[mode], options["threshold"])
+    return cells, SIGNIFICANCE_LABELS[mode]
+
+
+def draw_fig4e(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4E: bulk mAP per guide against its activity (tables: bulk_map)."""
+    table = bulk_figure_table(tables["bulk_map"])
+    return table, plot_bulk_activity(table, title="Perturb-seq: bulk mAP per guide")
+
+
+def draw_fig4f(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 4F: Fig 4E per target gene (tables: bulk_map; option genes)."""
+    table = bulk_figure_table(tables["bulk_map"], options.get("genes"))
+    return table, plot_bulk_by_gene(table, title="Perturb-seq: bulk mAP per guide, by gene")
+
+
+def draw_fig5a(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 5A: single-cell AP against the guide's activity (tables: bulk_map, cell_map; options
+    significance, threshold)."""
+    cells, label = _scored_cells(tables, options)
+    table = single_cell_figure_table(cells, tables["bulk_map"])
+    return table, plot_single_cell_activity(table, label, title="Perturb-seq: single-cell AP")
+
+
+def draw_fig5b(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig 5B: Fig 5A per target gene (tables: bulk_map, cell_map; options genes, significance,
+    threshold)."""
+    cells, label = _scored_cells(tables, options)
+    table = single_cell_figure_table(cells, tables["bulk_map"], options.get("genes"))
+    fig = plot_single_cell_by_gene(table, significance_label=label,
+                                   title="Perturb-seq: single-cell AP, by gene")
+    return table, fig
+
+
+def draw_figS8(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """Fig S8: one UMAP block per target gene coloured by single-cell AP (tables: bulk_map,
+    cell_map, umap; options significance, threshold). Every gene is shown."""
+    cells, label = _scored_cells(tables, options)
+    table = gene_umap_table(tables["umap"], cells, tables["bulk_map"])
+    fig = plot_gene_umaps(table, label, title="Perturb-seq: UMAP per target gene, colour = single-cell AP")
+    return table, fig
+
+
+FIGURES = {
+    "fig4e": draw_fig4e,
+    "fig4f": draw_fig4f,
+    "fig5a": draw_fig5a,
+    "fig5b": draw_fig5b,
+    "figS8": draw_figS8,
+}

@@ -312,8 +312,14 @@ def _cell_plan(design: StandinDesign, filters: StandinFilters, guides: pd.DataFr
                 "in_identities": identity,
             })
 
-    normal_mt = lambda n: rng.uniform(0.15, 0.65, size=n) * f.max_percent_mt / 100  # noqa: E731
-    normal_features = lambda n: rng.integers(lo, hi + 1, size=n)  # noqa: E731
+    def normal_mt(n: int) -> np.ndarray:
+        """Mitochondrial share of n cells that pass the QC filter."""
+        return rng.uniform(0.15, 0.65, size=n) * f.max_percent_mt / 100
+
+    def normal_features(n: int) -> np.ndarray:
+        """Detected genes of n cells inside the QC bounds."""
+        return rng.integers(lo, hi + 1, size=n)
+
     add("target", spread(d.target_cells, targeting), d.target_cells,
         normal_features(d.target_cells), normal_mt(d.target_cells))
     add("nontargeting", spread(d.nontargeting_cells, negatives), d.nontargeting_cells,
@@ -380,14 +386,67 @@ def write_standin(
     and ``planted_counts.json`` (:func:`expected_counts`). Returns the expected counts.
     """
     design.check(filters)
+    # one generator, drawn from in this order: guides, cells, genes, programs, detections, counts,
+    # barcodes, identities
     rng = np.random.default_rng(design.seed)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     guides = _guides(design, rng)
     plan = _cell_plan(design, filters, guides, rng)
-    n_cells = len(plan)
+    genes = _gene_layout(design, rng)
+    log_weight = rng.normal(0, 1.2, size=len(genes.expressed))
+    log_weight[genes.mt_rows] = 3.0
+    programs, shared_rows, shared_loads = _programs(design, log_weight, genes.targets, genes.mt_rows, rng)
+    base_rate = 0.4 * np.exp(0.6 * log_weight)
+    base_rate[genes.mt_rows] = 5.0
+    effects = _guide_effects(design, guides, programs, genes.targets)
+    forced, rare_entries = _planned_detections(design, filters, plan, genes, rng)
+    matrix = _count_matrix(
+        design, plan, genes, log_weight, base_rate, (shared_rows, shared_loads), effects,
+        forced, rare_entries, rng,
+    )
 
-    # genes: a random file position for every expressed gene; names
+    barcodes = _barcodes(len(plan), rng)
+    _write_gzip_text(out / FILES["barcodes"], "".join(f"{b}\n" for b in barcodes), design.gzip_level)
+    _write_gzip_text(out / FILES["genes"],
+                     "".join(f"{i}\t{s}\n" for i, s in zip(genes.ids, genes.symbols)),
+                     design.gzip_level)
+    tmp = out / f".{FILES['matrix']}.tmp"
+    with gzip.open(tmp, "wb", compresslevel=design.gzip_level) as handle:
+        scipy.io.mmwrite(handle, matrix, field="integer")
+    os.replace(tmp, out / FILES["matrix"])
+
+    _write_identities(out / FILES["identities"], plan, barcodes, rng)
+    _write_supplement(out / FILES["supplement"], guides)
+    guides.drop(columns=["id", "sequence"]).to_csv(out / "planted_guides.csv", index=False)
+    counts = expected_counts(design)
+    (out / "planted_counts.json").write_text(json.dumps(counts, indent=1) + "\n")
+    return counts
+
+
+@dataclass(frozen=True)
+class _GeneLayout:
+    """Where the genes sit in the 10X gene file.
+
+    ids, symbols : the gene file's two columns (n_genes).
+    expressed : file rows of the expressed genes (sorted); the matrix rows cells draw from.
+    rare : file rows of the other genes (detected in too few cells, or never).
+    mt_rows : positions in ``expressed`` of the mitochondrial genes.
+    targets : target gene symbol -> its position in ``expressed``.
+    """
+
+    ids: list[str]
+    symbols: list[str]
+    expressed: np.ndarray
+    rare: np.ndarray
+    mt_rows: np.ndarray
+    targets: dict[str, int]
+
+
+def _gene_layout(design: StandinDesign, rng: np.random.Generator) -> _GeneLayout:
+    """Gene names, a random file position for every expressed gene, the mitochondrial and target
+    genes among them, a duplicated symbol and one with an underscore (Seurat: make.unique,
+    "_" -> "-")."""
     ids, symbols = _gene_names(design, rng)
     file_order = rng.permutation(design.n_genes)
     expressed = np.sort(file_order[: design.n_expressed_genes])  # file rows of expressed genes
@@ -398,19 +457,19 @@ def write_standin(
         symbols[expressed[r]] = name
     mt_rows = named_rows[: len(MT_GENES)]
     targets = {name: int(r) for name, r in zip(named[len(MT_GENES):], named_rows[len(MT_GENES):])}
-    # a duplicated symbol and one with an underscore (Seurat: make.unique, "_" -> "-")
     named_set = set(named_rows.tolist())
     free = [r for r in range(len(expressed)) if r not in named_set]
     symbols[expressed[free[0]]] = symbols[expressed[free[1]]]
     symbols[expressed[free[2]]] = "SYN_UNDERSCORE"
+    return _GeneLayout(ids, symbols, expressed, rare, mt_rows, targets)
 
-    log_weight = rng.normal(0, 1.2, size=len(expressed))
-    log_weight[mt_rows] = 3.0
-    programs, shared_rows, shared_loads = _programs(design, log_weight, targets, mt_rows, rng)
-    base_rate = 0.4 * np.exp(0.6 * log_weight)
-    base_rate[mt_rows] = 5.0
-    # per guide: (program rows, log shifts, target row, log knockdown) of a fully weighted guide
-    effects: dict[str, tuple[np.ndarray, np.ndarray, int, float]] = {}
+
+def _guide_effects(
+    design: StandinDesign, guides: pd.DataFrame, programs: dict, targets: dict[str, int]
+) -> dict[str, tuple[np.ndarray, np.ndarray, int, float]]:
+    """Per targeting guide: (program rows, log shifts, target row, log knockdown) of a cell
+    carrying only that guide, scaled by the guide's activity and strength."""
+    effects = {}
     for row in guides.itertuples(index=False):
         if row.gene == "neg":
             continue
@@ -418,38 +477,74 @@ def write_standin(
         rows, signs = programs[row.gene]
         effects[row.guide] = (rows, design.effect * row.strength * a * signs, targets[row.gene],
                               float(np.log1p(-0.9 * a)))
+    return effects
 
-    # forced detections: every expressed gene in min_cells cells that surely keep it
+
+def _planned_detections(
+    design: StandinDesign,
+    filters: StandinFilters,
+    plan: pd.DataFrame,
+    genes: _GeneLayout,
+    rng: np.random.Generator,
+) -> tuple[dict[int, list[int]], list[tuple[int, int]]]:
+    """Detections that make the gene filter's counts exact.
+
+    Returns (forced, rare_entries): forced = cell -> positions in ``expressed`` detected there
+    (every expressed gene in min_cells cells that surely keep it); rare_entries = (file row,
+    cell) pairs of the rare genes, each detected in fewer than min_cells kept cells, some also
+    in an empty droplet (which alone would bring it to min_cells).
+    """
     category = plan["category"].to_numpy()
     normal = np.flatnonzero(np.isin(category, ["target", "nontargeting", "multiplet",
                                                "poor_coverage", "unassigned", "high_mt"]))
-    mt_set = set(mt_rows.tolist())
+    mt_set = set(genes.mt_rows.tolist())
     forced: dict[int, list[int]] = {}
-    for g in range(len(expressed)):
+    for g in range(len(genes.expressed)):
         if g in mt_set:
             continue
         for c in rng.choice(normal, size=filters.min_cells, replace=False).tolist():
             forced.setdefault(c, []).append(g)
-    # rare genes: detected in fewer than min_cells kept cells; some also in an empty droplet
     features = plan["features"].to_numpy()
     empties = [c for c in np.flatnonzero(category == "empty").tolist()
                if features[c] <= filters.min_features - 2]
     rare_entries: list[tuple[int, int]] = []
-    detected_rare = rng.choice(rare, size=min(design.rare_genes_detected, len(rare)), replace=False)
+    detected_rare = rng.choice(genes.rare, size=min(design.rare_genes_detected, len(genes.rare)),
+                               replace=False)
     for i, gene_row in enumerate(detected_rare.tolist()):
         k = int(rng.integers(1, filters.min_cells))  # 1 .. min_cells - 1 kept cells
         for c in rng.choice(normal, size=k, replace=False).tolist():
             rare_entries.append((gene_row, c))
         if i < len(empties) and k == filters.min_cells - 1:
             rare_entries.append((gene_row, empties[i]))  # only an empty droplet makes it min_cells
+    return forced, rare_entries
 
+
+def _count_matrix(
+    design: StandinDesign,
+    plan: pd.DataFrame,
+    genes: _GeneLayout,
+    log_weight: np.ndarray,
+    base_rate: np.ndarray,
+    shared: tuple[np.ndarray, np.ndarray],
+    effects: dict[str, tuple[np.ndarray, np.ndarray, int, float]],
+    forced: dict[int, list[int]],
+    rare_entries: list[tuple[int, int]],
+    rng: np.random.Generator,
+) -> sp.csc_matrix:
+    """The genes x cells count matrix: per cell, its planned number of detected genes (the
+    mitochondrial and forced ones, then the heaviest keys of weight + guide effects + Gumbel
+    noise), Poisson counts around the base rates shifted by the effects, the planned
+    mitochondrial share; then the rare genes' detections."""
+    expressed, mt_rows = genes.expressed, genes.mt_rows
+    shared_rows, shared_loads = shared
     first = plan["guide"].to_numpy()
     second = plan["second_guide"].to_numpy()
     mt_share = plan["mt_share"].to_numpy()
+    features = plan["features"].to_numpy()
     n_mt = len(mt_rows)
     col_rows: list[np.ndarray] = []
     col_vals: list[np.ndarray] = []
-    for c in range(n_cells):
+    for c in range(len(plan)):
         logm = np.zeros(len(expressed))
         pair = [g for g in (first[c], second[c]) if isinstance(g, str)]
         for g in pair:
@@ -482,27 +577,12 @@ def write_standin(
 
     lengths = np.array([len(r) for r in col_rows])
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    indices = np.concatenate(col_rows)
-    data = np.concatenate(col_vals)
-    del col_rows, col_vals
-    matrix = sp.csc_matrix((data, indices, indptr), shape=(design.n_genes, n_cells))
+    matrix = sp.csc_matrix(
+        (np.concatenate(col_vals), np.concatenate(col_rows), indptr),
+        shape=(design.n_genes, len(plan)),
+    )
     matrix.sort_indices()
-
-    barcodes = _barcodes(n_cells, rng)
-    _write_gzip_text(out / FILES["barcodes"], "".join(f"{b}\n" for b in barcodes), design.gzip_level)
-    _write_gzip_text(out / FILES["genes"],
-                     "".join(f"{i}\t{s}\n" for i, s in zip(ids, symbols)), design.gzip_level)
-    tmp = out / f".{FILES['matrix']}.tmp"
-    with gzip.open(tmp, "wb", compresslevel=design.gzip_level) as handle:
-        scipy.io.mmwrite(handle, matrix, field="integer")
-    os.replace(tmp, out / FILES["matrix"])
-
-    _write_identities(out / FILES["identities"], plan, barcodes, rng)
-    _write_supplement(out / FILES["supplement"], guides)
-    guides.drop(columns=["id", "sequence"]).to_csv(out / "planted_guides.csv", index=False)
-    counts = expected_counts(design)
-    (out / "planted_counts.json").write_text(json.dumps(counts, indent=1) + "\n")
-    return counts
+    return matrix
 
 
 def _write_gzip_text(path: Path, text: str, level: int) -> None:
