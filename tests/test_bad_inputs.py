@@ -690,11 +690,56 @@ if _WORKFLOW:
         )
         for cid, call, err, fragments in _own.CASES
     ]
+    # ... files (what a file really is, wells read twice, text cells, inf) and the inputs that
+    # must give the right answer, each against an oracle (issue 16)
+    OWN_DATA_CASES += [
+        Case(
+            f"own-data-{cid}",
+            lambda c, call=call: call(c.tmp_path),
+            err,
+            "".join(f"(?=[\\s\\S]*{_re.escape(f)})" for f in fragments),
+        )
+        for cid, call, err, fragments in _own.FILE_CASES
+    ]
+    OWN_DATA_CASES += [
+        Case(f"own-data-{cid}", lambda c, call=call: call(c.tmp_path), None, check=check)
+        for cid, call, check in _own.ANSWERS
+    ]
+
+    # The paper pipelines keep the authors' arithmetic, but a normalized value beyond 1e6 (a
+    # MAD of 0: (x - median) / (0 + 1e-18)) never passes silently (mapreprod.preprocess)
+    from mapreprod import preprocess as _pp
+
+    def _mad_zero_on_p1():
+        """Feature a is 0 in 3 of the 4 wells of plate p1 (MAD 0 there), b varies."""
+        df = pd.DataFrame({"Metadata_Plate": ["p1"] * 4 + ["p2"] * 4,
+                           "a": [0.0, 0.0, 0.0, 5.0, 1.0, 2.0, 3.0, 4.0],
+                           "b": [1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 5.0]})
+        normalized = _pp.normalize(df, ["a", "b"], "mad_robustize", by="Metadata_Plate")
+        return _pp.values_beyond(normalized, ["a", "b"], by="Metadata_Plate")
+
+    def _beyond_is(expected):
+        def check(table):
+            assert table[["plate", "feature", "n_values"]].values.tolist() == [[*r[:2], *r[3:]] for r in expected]
+            assert table["max_abs"].tolist() == pytest.approx([r[2] for r in expected], rel=1e-12)
+        return check
+
+    PAPER_NORMALIZE_CASES = [
+        Case("paper-normalize-mad-zero-values-beyond-1e6-reported", lambda c: _mad_zero_on_p1(), None,
+             # (5 - median 0) / (1.4826 x MAD 0 + 1e-18) on plate p1, nothing on p2
+             check=_beyond_is([("p1", "a", 5.0 / 1e-18, 1)])),
+        Case("paper-normalize-within-bound-reports-none",
+             lambda c: _pp.values_beyond(pd.DataFrame({"p": [1, 1], "a": [1e6, -1e6]}), ["a"], by="p"),
+             None, check=lambda t: _beyond_is([])(t)),
+        Case("paper-normalize-infinite-value-reported",
+             lambda c: _pp.values_beyond(pd.DataFrame({"p": [1, 2], "a": [1.0, -np.inf]}), ["a"], by="p"),
+             None, check=_beyond_is([("2", "a", np.inf, 1)])),
+    ]
 else:
-    CONFIG_CASES, DOWNLOAD_CASES, OWN_DATA_CASES = [], [], []
+    CONFIG_CASES, DOWNLOAD_CASES, OWN_DATA_CASES, PAPER_NORMALIZE_CASES = [], [], [], []
 
 
-CASES: list[Case] = [*API_CASES, *CONFIG_CASES, *DOWNLOAD_CASES, *OWN_DATA_CASES]
+CASES: list[Case] = [*API_CASES, *CONFIG_CASES, *DOWNLOAD_CASES, *OWN_DATA_CASES, *PAPER_NORMALIZE_CASES]
 
 
 def test_table_is_large_enough_and_ids_are_unique():

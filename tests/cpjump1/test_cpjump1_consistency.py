@@ -201,3 +201,17 @@ def test_anti_correlated_sister_compounds_match_under_absolute_cosine():
     assert got["c0"] == pytest.approx(1.0) and got["c1"] == pytest.approx(1.0)
     # plain cosine would rank the anti-correlated sister last: AP 1/3
     assert brute_ap(profile["c0"], [profile["c1"]], [profile["c2"], profile["c3"]]) == pytest.approx(1 / 3)
+
+
+def test_config_values_of_the_negatives_key_are_the_functions_choices():
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "workflow/schemas/cpjump1.schema.yaml").read_text()
+    )
+    key = schema["properties"]["multilabel_negatives"]
+    assert key["enum"] == list(consistency.CROSS_MODALITY_NEGATIVES)
+    assert key["default"] == "notebook"
+    assert consistency.CROSS_MODALITY_NEGATIVES == {"notebook": "ignore_labels", "copairs_0_5_5": "share_none"}

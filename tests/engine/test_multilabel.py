@@ -1,4 +1,6 @@
-"""Multilabel AP (SPEC §1.6) against a brute-force implementation of the definition."""
+"""Multilabel AP (SPEC §1.6) against brute-force implementations: copairs 0.5.5's negatives
+(share no label, the default) and negative_rule="ignore_labels" (copairs @880f22a on the CPJUMP1
+notebooks' compound-gene input, re-enacted pair by pair over the exploded rows)."""
 
 from __future__ import annotations
 

@@ -61,3 +61,47 @@ def entry_settings(entry: dict) -> MapSettings:
 def tiny_settings(**entry) -> MapSettings:
     """Engine settings of :func:`tiny_spec` with the same overrides."""
     return entry_settings(tiny_entry(**entry))
+
+
+# --- the screens of issue 16 -----------------------------------------------------------------
+
+#: Config entry of :func:`screen42` (a compound per well; controls on the same plate).
+SCREEN42_ENTRY = {
+    "profiles": "screen42.csv",
+    "columns": {"perturbation": "Metadata_Compound", "plate": "Metadata_Plate"},
+    "controls": "Metadata_Compound == 'DMSO'",
+    "null_size": 2000,
+}
+
+
+def screen42(seed: int = 0) -> pd.DataFrame:
+    """The 42-well screen of issue 16: 3 plates x (6 DMSO + 8 compounds, one well each), ten
+    features f0..f9 (c0 and c1 shift them, the others do not) and a cell count ``Count``
+    (Poisson, the same for every compound)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(3):
+        rows += [(f"P{p}", f"A{w:02d}", "DMSO") for w in range(6)]
+        rows += [(f"P{p}", f"B{c:02d}", f"c{c}") for c in range(8)]
+    meta = pd.DataFrame(rows, columns=["Metadata_Plate", "Metadata_Well", "Metadata_Compound"])
+    x = rng.normal(size=(len(meta), 10))
+    compound = meta["Metadata_Compound"].to_numpy()
+    for active in ("c0", "c1"):
+        x[compound == active] += 3.0 * np.sign(np.arange(10) - 4.5)
+    out = pd.concat([meta, pd.DataFrame(x, columns=[f"f{i}" for i in range(10)])], axis=1)
+    out["Count"] = rng.poisson(3, size=len(meta)).astype(float)
+    return out
+
+
+def run_pipeline(df: pd.DataFrame, entry: dict, name: str = "s") -> tuple[pd.DataFrame, list[str], dict, pd.DataFrame]:
+    """The workflow's own-data steps in one process (map, prepare, AP, mAP) on a table:
+    (prepared, features kept, prepare info, activity table)."""
+    from mapreprod.datasets.own_data import activity, inputs, preprocess
+
+    spec = OwnDataSpec.from_config(name, entry)
+    mapped, feats = inputs.map_columns(df, spec)
+    prepared, kept, info = preprocess.prepare_profiles(mapped, feats, spec)
+    st = entry_settings(entry)
+    ap = activity.shard_average_precision(prepared, kept, spec, st)
+    _, table = activity.gather_activity([ap], prepared, spec, st)
+    return prepared, kept, info, table

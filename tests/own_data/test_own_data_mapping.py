@@ -32,10 +32,12 @@ def test_spec_defaults_equal_the_schema_defaults(repo_root):
                                          "controls": "c == 1", "activity": {"controls": "all"}})
     required = {"profiles", "columns.perturbation", "controls"}
     engine = set(OwnDataSpec.ENGINE_KEYS)
-    assert set(defaults) | required == set(OwnDataSpec.CONFIG_KEYS) | engine
-    assert not engine & set(OwnDataSpec.CONFIG_KEYS)  # one home for each setting
+    planning = set(OwnDataSpec.WORKFLOW_KEYS)  # shards: read by the planning only
+    assert set(defaults) | required == set(OwnDataSpec.CONFIG_KEYS) | engine | planning
+    assert not (engine | planning) & set(OwnDataSpec.CONFIG_KEYS)  # one home for each setting
+    assert not hasattr(spec, "shards")  # no rule's spec can fall back on a default shard count
     for key, value in defaults.items():
-        if key == "activity.controls" or key in engine:
+        if key == "activity.controls" or key in engine | planning:
             continue  # overridden above (same_plate needs a plate); engine keys: next test
         ours = getattr(spec, OwnDataSpec.CONFIG_KEYS[key])
         expected = tuple(value) if isinstance(value, list) else (() if key == "features.prefix" and value is None else value)
@@ -72,7 +74,8 @@ def test_snakemake_validation_fills_every_default_of_an_entry(repo_root):
                                       "controls": "c == 1"}}}
     validate(config, schema=str(repo_root / SCHEMA))
     entry = config["datasets"]["screen"]
-    assert entry["normalize"] == {"method": "mad_robustize", "fit_on": "controls", "per_plate": True}
+    assert entry["normalize"] == {"method": "mad_robustize", "fit_on": "controls", "per_plate": True,
+                                  "zero_dispersion": "drop"}
     assert entry["activity"]["controls"] == "same_plate" and entry["shards"] == 1
     assert config["example"]["plates"] == 4
 

@@ -101,4 +101,4 @@ def test_prepare_counts_what_it_kept():
     mapped, feats = inputs.map_columns(df, spec)
     _, kept, info = preprocess.prepare_profiles(mapped, feats, spec)
     assert info == {"wells": 30, "controls": 12, "plates": 3, "perturbations": 6,
-                    "features_in": 6, "features_kept": len(kept)}
+                    "features_in": 6, "features_kept": len(kept), "zero_dispersion": {}, "beyond": []}

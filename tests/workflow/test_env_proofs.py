@@ -125,15 +125,30 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+def _type_checking_only(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``): its body never runs."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 def _module_level(tree: ast.AST):
-    """The nodes that run when a module is imported: everything but function bodies."""
+    """The nodes that run when a module is imported: everything but function bodies and
+    ``if TYPE_CHECKING:`` blocks."""
     todo = [tree]
     while todo:
         node = todo.pop()
         yield node
         for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                todo.append(child)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if _type_checking_only(child):
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
 
 
 def _imports_of(path: Path, package: str | None) -> set[str]:

@@ -97,3 +97,28 @@ def test_every_figures_module_registers_exactly_its_ids():
         by_module.setdefault(row.function.partition(":")[0], set()).add(row.id)
     for module_name, ids in by_module.items():
         assert set(importlib.import_module(module_name).FIGURES) == ids, module_name
+
+
+def _schema_node(path: str) -> dict:
+    """The schema of a dotted config key (sections live in workflow/schemas/<section>.schema.yaml)."""
+    head, *rest = path.split(".")
+    top = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    node = top["properties"][head]
+    if "$ref" in node:
+        node = yaml.safe_load((REPO / "workflow/schemas" / node["$ref"]).read_text())
+    for part in rest:
+        node = node["properties"][part]
+    return node
+
+
+@pytest.mark.parametrize("figure_id", FIGURES["id"].tolist())
+def test_registry_names_real_config_keys_and_test_files(figure_id):
+    """From a figure id, its registry row leads to its config keys and tests: both must exist."""
+    row = registry.entry(figure_id)
+    for key in row["config"].split():
+        try:
+            _schema_node(key)
+        except KeyError:
+            pytest.fail(f"{figure_id}: config key {key!r} is not in the schema")
+    for path in row["tests"].split():
+        assert (REPO / path).is_file(), f"{figure_id}: test file {path} does not exist"

@@ -95,6 +95,13 @@ def normalize(
 VALUE_BOUND = 1e6
 #: Columns of :func:`values_beyond`'s table.
 BEYOND_COLUMNS = ["plate", "feature", "max_abs", "n_values"]
+#: The quantity of the reproduction row that reports them (one row per dataset).
+BEYOND_QUANTITY = "normalized values beyond 1e6"
+
+
+def short_number(x: float) -> str:
+    """A power of ten as people write it: 1e6, 1e-6 (not 1e+06)."""
+    return f"{x:.0e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
 
 
 def values_beyond(
@@ -149,13 +156,13 @@ def describe_beyond(table: pd.DataFrame, bound: float = VALUE_BOUND, limit: int 
     the largest value, e.g. "2 feature(s) on 3 plate(s) beyond |x| = 1e+06, max |x| = 4e+18:
     'Count' (P0, P1), 'Area' (P2)"."""
     if table.empty:
-        return f"none beyond |x| = {bound:g}"
+        return f"none beyond |x| = {short_number(bound)}"
     per_feature = table.groupby("feature", sort=False)["plate"].apply(lambda p: ", ".join(map(str, p)))
     listed = "; ".join(f"{f!r} ({plates})" for f, plates in list(per_feature.items())[:limit])
     more = f"; ... {len(per_feature) - limit} more" if len(per_feature) > limit else ""
     return (
         f"{len(per_feature)} feature(s) on {table['plate'].nunique()} plate(s) beyond "
-        f"|x| = {bound:g}, max |x| = {table['max_abs'].max():.3g}: {listed}{more}"
+        f"|x| = {short_number(bound)}, max |x| = {table['max_abs'].max():.3g}: {listed}{more}"
     )
 
 
@@ -166,7 +173,7 @@ def beyond_summary(tables: dict[str, pd.DataFrame], bound: float = VALUE_BOUND) 
     hit = {step: t for step, t in tables.items() if len(t)}
     checked = ", ".join(tables) if tables else "nothing"
     if not hit:
-        return "none", f"every normalized value within |x| <= {bound:g} ({checked})"
+        return "none", f"every normalized value within |x| <= {short_number(bound)} ({checked})"
     n_feat = sum(t["feature"].nunique() for t in hit.values())
     n_plate = len({(step, p) for step, t in hit.items() for p in t["plate"]})
     top = max(t["max_abs"].max() for t in hit.values())

@@ -4,8 +4,9 @@ Columns: ``id`` (file stem under results/figures and results/tables), ``dataset`
 ``datasets:`` name that turns it on; ``simulations`` always runs), ``paper`` (kalinin2025,
 chandrasekaran2024 or ours), ``paper_figure`` (as printed in that paper, e.g. "Fig 3E"),
 ``rule`` (the Snakemake rule that draws it), ``function`` (``module:callable``, the drawing
-function: the entry of that module's ``FIGURES`` dict, see :func:`draw_function`) and ``caption``
-(what it shows). It feeds ``rule all``, the figure rules, the report captions, the tests and the
+function: the entry of that module's ``FIGURES`` dict, see :func:`draw_function`), ``config``
+(the config keys that shape it, space-separated dotted paths: its own keys first, then the
+sections), ``tests`` (the test files that cover it) and ``caption`` (what it shows). It feeds ``rule all``, the figure rules, the report captions, the tests and the
 README's list. From a figure id, one search finds its row here, its rule, its function and tests.
 
 The figure contract: every ``datasets/<name>/figures.py`` (and ``simulations/figures.py``)
@@ -27,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 FIGURES_TSV = Path(__file__).with_name("figures.tsv")
-COLUMNS = ["id", "dataset", "paper", "paper_figure", "rule", "function", "caption"]
+COLUMNS = ["id", "dataset", "paper", "paper_figure", "rule", "function", "config", "tests", "caption"]
 #: The drawing function of a figure: (named input tables, rule options) -> (source table, figure).
 DrawFunction = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], tuple[pd.DataFrame, Any]]
 PAPERS = {

@@ -122,12 +122,14 @@ class MapSettings:
         neg_sameby: Sequence[str],
         neg_diffby: Sequence[str],
         multilabel_col: str,
+        negative_rule: str = "share_none",
     ) -> pd.DataFrame:
-        """:func:`mapeval.multilabel.average_precision` with these settings."""
+        """:func:`mapeval.multilabel.average_precision` with these settings (``negative_rule``:
+        a design choice of the analysis, not an engine setting; see the engine's docstring)."""
         return mapeval.multilabel.average_precision(
             meta, feats, list(pos_sameby), list(pos_diffby), list(neg_sameby), list(neg_diffby),
             multilabel_col, similarity=self.similarity, batch_size=self.batch_size,
-            threads=self.threads,
+            threads=self.threads, negative_rule=negative_rule,
         )
 
     def mean_average_precision(self, ap: pd.DataFrame, sameby: str | Sequence[str]) -> pd.DataFrame:

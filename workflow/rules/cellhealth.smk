@@ -87,6 +87,8 @@ rule cellhealth_preprocess:
         plates=CELLHEALTH_PLATE_FILES,
     output:
         profiles="results/cellhealth/profiles_{ch_preprocessing}.parquet",
+        # feature values beyond |x| = 1e6 per plate (usually none; a row of the reproduction table)
+        beyond="results/cellhealth/profiles_{ch_preprocessing}_beyond_1e6.csv",
     log:
         "logs/cellhealth/cellhealth_preprocess_{ch_preprocessing}.log",
     conda:
@@ -211,6 +213,10 @@ rule cellhealth_reproduction:
     input:
         **CELLHEALTH_TABLES,
         **CELLHEALTH_CERES,
+        **{
+            f"beyond_{prep}": f"results/cellhealth/profiles_{prep}_beyond_1e6.csv"
+            for prep in ("standardize", "mad_robustize")
+        },
     output:
         table="results/cellhealth/reproduction.csv",
     log:

@@ -56,6 +56,8 @@ rule nelisa_preprocess:
         profiles=nelisa_profiles,
     output:
         profiles="results/nelisa/{assay}_normalized.parquet",
+        # feature values beyond |x| = 1e6 per plate (usually none; a row of the reproduction table)
+        beyond="results/nelisa/{assay}_normalized_beyond_1e6.csv",
     log:
         "logs/nelisa/preprocess_{assay}.log",
     wildcard_constraints:
@@ -162,6 +164,10 @@ rule nelisa_reproduction:
     input:
         **{f"activity_{a}": path for a, path in NELISA_FILES["activity"].items()},
         **{f"consistency_{a}": path for a, path in NELISA_FILES["consistency"].items()},
+        **{
+            f"beyond_{a}": f"results/nelisa/{a}_normalized_beyond_1e6.csv"
+            for a in NELISA_ASSAYS
+        },
     output:
         table="results/nelisa/reproduction.csv",
     log:

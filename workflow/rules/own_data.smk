@@ -188,13 +188,32 @@ rule own_data_summary:
         "../scripts/own_data_summary.py"
 
 
-# With no dataset to run (own_data.datasets empty, or own_data not in `datasets:`), the input
-# function stops the run naming the key to set: no empty summary is written over a full one.
+# The summary rows of every own dataset in one table (a part of results/reproduction.csv). With
+# no dataset to run (own_data.datasets empty, or own_data not in `datasets:`) the input function
+# stops the run naming the key to set: no empty summary is written over a full one.
+rule own_data_combine:
+    input:
+        summaries=OWN.combine_inputs,
+    output:
+        table="results/own_data/reproduction.csv",
+    log:
+        "logs/own_data/combine.log",
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/own_data_combine.py"
+
+
+# The target `snakemake own_data_reproduction`: every final file of every own dataset (tables,
+# figures, summary). It has no output of its own, so each of its inputs is a target: a deleted
+# table is made again (an input of a rule with outputs would count as an intermediate file).
 rule own_data_reproduction:
     input:
         unpack(OWN.reproduction_inputs),
-    output:
-        table="results/own_data/reproduction.csv",
     log:
         "logs/own_data/reproduction.log",
     conda:
@@ -203,5 +222,3 @@ rule own_data_reproduction:
     resources:
         mem_mb=1000,
         runtime=5,
-    script:
-        "../scripts/own_data_reproduction.py"

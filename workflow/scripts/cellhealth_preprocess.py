@@ -1,4 +1,7 @@
-"""Concatenate the nine plates, normalise (standardize / MAD robustize), select features (§3.2; rule cellhealth_preprocess)."""
+"""Concatenate the nine plates, normalise (standardize / MAD robustize), select features (§3.2; rule cellhealth_preprocess).
+
+Also writes the profiles' values beyond 1e6 in absolute value (a table, usually empty; read by the
+reproduction step)."""
 
 import sys
 import warnings
@@ -22,3 +25,4 @@ profiles = ch.preprocess_profiles(
 print(f"{raw.shape} -> {profiles.shape} after feature selection and Costes removal",
       file=sys.stderr)
 write_table(profiles, snakemake.output.profiles)
+write_table(ch.values_beyond_bound(profiles, snakemake.wildcards.ch_preprocessing), snakemake.output.beyond)

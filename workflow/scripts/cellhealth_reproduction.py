@@ -20,6 +20,7 @@ table = ch.reproduction_table(
     consistency_ap=t["consistency_ap"],
     activity_ap=t["activity_ap"],
     ceres=ceres,
+    beyond={prep: t[f"beyond_{prep}"] for prep in ch.PREPROCESSINGS},
     data_note="SYNTHETIC data (cellhealth.synthetic): not comparable to the paper"
     if snakemake.params.synthetic
     else "",

@@ -1,4 +1,7 @@
-"""Per-plate MAD robustize (+ Cell Painting feature selection) of one assay (rule nelisa_preprocess)."""
+"""Per-plate MAD robustize (+ Cell Painting feature selection) of one assay (rule nelisa_preprocess).
+
+Also writes the profiles' values beyond 1e6 in absolute value (a table, usually empty; read by the
+reproduction step)."""
 
 import sys
 
@@ -18,3 +21,4 @@ out = nelisa.preprocess_profiles(
 )
 print(f"{snakemake.params.assay}: {raw.shape} -> {out.shape}", file=sys.stderr)
 write_table(out, snakemake.output.profiles)
+write_table(nelisa.values_beyond_bound(out, snakemake.params.assay), snakemake.output.beyond)

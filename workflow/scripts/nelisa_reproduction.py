@@ -12,6 +12,7 @@ standin = snakemake.params.synthetic_cellpainting and "cellpainting" in assays
 table = nelisa.reproduction_table(
     {a: pd.read_csv(snakemake.input[f"activity_{a}"]) for a in assays},
     {a: pd.read_csv(snakemake.input[f"consistency_{a}"]) for a in assays},
+    beyond={a: pd.read_csv(snakemake.input[f"beyond_{a}"]) for a in assays},
     note=f"null size {snakemake.params.null_size}"
     + (
         "; Cell Painting: generated stand-in on the real nELISA wells (synthetic): "

@@ -78,7 +78,7 @@ from .inputs import (
     tidy_metadata,
 )
 from .plate_well import plate_pairs, plate_well_position
-from .preprocess import preprocess_profiles, replicate_subset
+from .preprocess import preprocess_profiles, replicate_subset, values_beyond_bound
 from .reproduction import NOT_STATED, reproduction_table
 
 __all__ = [
@@ -135,4 +135,5 @@ __all__ = [
     "significance_markers",
     "split_cp_profiles",
     "tidy_metadata",
+    "values_beyond_bound",
 ]

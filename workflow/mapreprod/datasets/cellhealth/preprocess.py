@@ -50,6 +50,13 @@ def preprocess_profiles(
     return pp.drop_features_containing(selected, "costes").reset_index(drop=True)
 
 
+def values_beyond_bound(profiles: pd.DataFrame, method: str) -> pd.DataFrame:
+    """The preprocessed profiles' feature values beyond 1e6 in absolute value, per plate
+    (:func:`mapreprod.preprocess.values_beyond`: plate, feature, max_abs, n_values), with a
+    logged warning; the values are kept as the authors computed them."""
+    return pp.values_beyond(profiles, cp_features(profiles), by=PLATE, what=f"cellhealth {method}")
+
+
 def replicate_subset(profiles: pd.DataFrame, cell_line: str, control: str = "cutting") -> pd.DataFrame:
     """The guides with exactly six wells in ``cell_line`` plus every control well (§3.3).
 

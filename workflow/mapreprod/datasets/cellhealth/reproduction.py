@@ -7,6 +7,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from mapreprod.common import percent
+from mapreprod.preprocess import BEYOND_QUANTITY, beyond_summary
 from mapreprod.reproduction import with_paper_values
 
 from .inputs import (
@@ -38,13 +39,15 @@ def reproduction_table(
     activity_ap: pd.DataFrame,
     ceres: pd.DataFrame | None = None,
     data_note: str = "",
+    beyond: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every docs/methods.md §10 row about Fig 3A-F / S6 with the value computed here.
 
     Parameters are the tables of this package (``activity_empty`` is the S6A stack, ``ceres``
     the S6B merge). ``data_note`` is prefixed to every note (e.g. "synthetic data").
     Percentages are in percent. The paper's values of the (figure, quantity) rows are joined
-    from paper_values.tsv.
+    from paper_values.tsv. ``beyond`` (preprocessing -> the ``values_beyond_bound`` table of its
+    profiles; the workflow always gives it) adds the row "normalized values beyond 1e6".
     """
     rows = [
         *plate_well_rows(plate_well),
@@ -53,6 +56,8 @@ def reproduction_table(
         *feature_group_rows(channels, compartments),
         *consistency_rows(consistency_map, consistency_ap),
     ]
+    if beyond is not None:
+        rows.append(("Fig 3, S6", BEYOND_QUANTITY, *beyond_summary(beyond)))
     ours = pd.DataFrame(
         [
             (figure, quantity, value, "; ".join(x for x in (data_note, note) if x))

@@ -13,7 +13,8 @@ Parts (the dataset contract):
   class q-value (geometric mean of AP p-values then BH: the notebooks; or the paper's wording).
 * :mod:`.consistency`: perturbation matching within a modality (sister compounds, |cosine|,
   multilabel targets; sister CRISPR guides, cosine; Fig 4b) and across modalities
-  (compound-gene pairs, |cosine|; Fig 4c).
+  (compound-gene pairs, |cosine|, negatives as the notebooks' copairs formed them or copairs
+  0.5.5's rule: ``cpjump1.multilabel_negatives``; Fig 4c).
 * :mod:`.directionality`: Fig 5, cosine of same-target pairs against the 5th/95th percentiles
   of different-target pairs, Fisher's exact test on the tails.
 * :mod:`.figures`, :mod:`.reproduction`, :mod:`.standin` (the generated stand-in).
@@ -28,6 +29,7 @@ from .activity import (
     replicate_retrieval,
 )
 from .consistency import (
+    CROSS_MODALITY_NEGATIVES,
     compound_gene_matching,
     compound_targets,
     replicable_consensus,
@@ -61,6 +63,7 @@ __all__ = [
     "BATCH",
     "CELL_TYPES",
     "CLASS_Q",
+    "CROSS_MODALITY_NEGATIVES",
     "FIG5A_TAILS",
     "MODALITIES",
     "TIMEPOINTS",

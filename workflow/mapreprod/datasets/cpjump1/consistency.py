@@ -30,7 +30,6 @@ both are empty where no positive pair exists.
 
 from __future__ import annotations
 
-import mapeval
 import numpy as np
 import pandas as pd
 
@@ -228,15 +227,11 @@ def compound_gene_matching(
     feats = np.vstack(
         [comp[features].to_numpy(dtype=np.float64), gen[features].to_numpy(dtype=np.float64)]
     )
-    # the engine directly: MapSettings.multilabel_average_precision has no negative rule
-    ap = mapeval.multilabel.average_precision(
+    ap = settings.replace(similarity=COMPOUND_SIMILARITY).multilabel_average_precision(
         meta,
         feats,
         **CROSS_MODALITY_PAIRS,
         multilabel_col=TARGET,
-        similarity=COMPOUND_SIMILARITY,
-        batch_size=settings.batch_size,
-        threads=settings.threads,
         negative_rule=CROSS_MODALITY_NEGATIVES[multilabel_negatives],
     )
     return _score(ap, settings, class_q)

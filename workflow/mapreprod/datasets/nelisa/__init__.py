@@ -34,6 +34,7 @@ from .preprocess import (
     robustize_per_plate,
     select_cellpainting_features,
     unify,
+    values_beyond_bound,
 )
 from .reproduction import reproduction_table
 
@@ -60,4 +61,5 @@ __all__ = [
     "select_cellpainting_features",
     "stack_assays",
     "unify",
+    "values_beyond_bound",
 ]

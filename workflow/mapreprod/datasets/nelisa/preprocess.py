@@ -58,6 +58,16 @@ def preprocess_profiles(
     return fill_missing_broad_sample(out)
 
 
+def values_beyond_bound(df: pd.DataFrame, assay: str) -> pd.DataFrame:
+    """The preprocessed profiles' feature values beyond 1e6 in absolute value, per plate
+    (:func:`mapreprod.preprocess.values_beyond`: plate, feature, max_abs, n_values), with a
+    logged warning; the values are kept as the authors computed them."""
+    spec = assay_spec(assay)
+    return preprocess.values_beyond(
+        df, preprocess.feature_columns(df), by=spec.plate_col, what=f"nelisa {assay}"
+    )
+
+
 def unify(profiles: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Keep the compounds present in every table with the same replicate count in each.
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from mapreprod.preprocess import BEYOND_QUANTITY, beyond_summary
 from mapreprod.reproduction import with_paper_values
 
 from .inputs import ASSAYS
@@ -55,6 +56,18 @@ def reproduction_table(
     activity: Mapping[str, pd.DataFrame],
     consistency: Mapping[str, pd.DataFrame],
     note: str = "",
+    beyond: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Paper vs our values for Fig 4A-D (columns figure, quantity, paper, ours, note)."""
-    return with_paper_values("nelisa", our_values(activity, consistency, note))
+    """Paper vs our values for Fig 4A-D (columns figure, quantity, paper, ours, note).
+
+    ``beyond`` (assay -> the ``values_beyond_bound`` table of its normalized profiles; the
+    workflow always gives it) adds the row "normalized values beyond 1e6"."""
+    ours = our_values(activity, consistency, note)
+    if beyond is not None:
+        value, row_note = beyond_summary({ASSAYS[a].label: t for a, t in beyond.items()})
+        row_note = f"{row_note}; {note}" if note else row_note
+        ours = pd.concat(
+            [ours, pd.DataFrame([("Fig 4A-D", BEYOND_QUANTITY, value, row_note)], columns=ours.columns)],
+            ignore_index=True,
+        )
+    return with_paper_values("nelisa", ours)

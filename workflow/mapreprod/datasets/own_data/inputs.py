@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import glob
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -307,7 +306,7 @@ _CONTENT_WORDS = {
     "zstd": "zstd-compressed",
     "utf-16": "UTF-16 text",
     "binary": "binary (it holds NUL bytes), not text",
-    "not-utf-8": "text that is not UTF-8",
+    "not-utf-8": "text that is not UTF-8 (Latin-1 or Windows-1252, as Excel saves a plain CSV?)",
     "text": "text",
 }
 
@@ -354,7 +353,7 @@ def _check_content(path: str, fmt: str, key: str) -> None:
             return
         base = name[: -len(".gz")]
         hint = (f"rename it to {base!r} (it is not compressed)" if content == "text"
-                else f"rename it to end in .parquet" if content == "parquet"
+                else "rename it to end in .parquet" if content == "parquet"
                 else "save it again as .csv.gz, .tsv.gz or .parquet")
     else:
         if content == "text":
@@ -371,10 +370,8 @@ def _check_content(path: str, fmt: str, key: str) -> None:
         else:
             hint = "export your profiles as .csv, .tsv or .parquet"
     expected = "a Parquet file" if fmt == "parquet" else "gzip-compressed text" if gz else "text"
-    raise ValueError(
-        f"{key}: file {path!r} is {_CONTENT_WORDS.get(content, content)}, but its name says "
-        f"{expected}: {hint}"
-    )
+    says = "" if expected == "text" and content in ("utf-16", "not-utf-8", "binary") else f", but its name says {expected}"
+    raise ValueError(f"{key}: file {path!r} is {_CONTENT_WORDS.get(content, content)}{says}: {hint}")
 
 
 def _read_one(path: str, key: str, nrows: int | None = None, na_values: Sequence[str] = ()) -> pd.DataFrame:
@@ -503,6 +500,12 @@ def _missing_column(
     columns = [c for c in map(str, columns) if c not in (FILE_COL, FILE_ROW_COL)]
     close = difflib.get_close_matches(col, columns, n=3, cutoff=0.6)
     hint = f"; did you mean {close}?" if close else ""
+    seps = [name for sep, name in ((";", "semicolons"), ("\t", "tabs"), (",", "commas"))
+            if columns and sep in columns[0]]
+    if len(columns) <= 2 and seps:
+        hint = (f"; the header was read as {len(columns)} column(s): the file is separated by "
+                f"{seps[0]}, not what its name says (.csv: commas, .tsv/.txt: tabs); save it with "
+                "commas as .csv, or with tabs as .tsv")
     where = f"the profiles {_files_text(files)}" if files else "the profiles"
     return ValueError(
         f"{spec.key(field_name)}: column {col!r} is not in {where} "
@@ -648,9 +651,9 @@ def map_columns(df: pd.DataFrame, spec: OwnDataSpec) -> tuple[pd.DataFrame, list
     feats = check_columns(spec, list(df.columns), _files_of(df))
     df = select_rows(df, spec)
     _check_numeric_features(df, feats, spec)
-    check_duplicate_wells(df, spec, feats)
     control = control_wells(df, spec)
     _check_filled(df, ~control, spec)
+    check_duplicate_wells(df, spec, feats)
     if spec.annotation is not None:
         _check_annotation(df, spec)
     _check_controls_per_plate(df, control, spec)
@@ -704,16 +707,22 @@ def _check_numeric_features(df: pd.DataFrame, feats: Sequence[str], spec: OwnDat
         col, rows = cells[0]
         texts = list(dict.fromkeys(str(v) for v in df[col].iloc[rows]))
         others = f" (and {len(cells) - 1} more column(s): {[c for c, _ in cells[1:8]]})" if len(cells) > 1 else ""
-        files = _files_text(df[FILE_COL].iloc[rows]) if FILE_COL in df.columns else "in the profiles"
         raise ValueError(
             f"{spec.key('profiles')}: feature column {col!r} holds numbers but {len(rows)} cell(s) "
-            f"are text, not numbers: {texts[:5]} at {describe_rows(df, rows)}{others}, {files}. "
+            f"are text, not numbers: {texts[:5]} at {describe_rows(df, rows)}{others}. "
             f"Fix those cells in the file, or read that text as a missing value with "
             f"{spec.key('na_values')}: {texts[:5]} (missing values then need drop_na_columns in "
             f"{spec.key('feature_select_operations')})"
         )
     col = text_columns[0]
     shown = df[col].dropna().head(3).tolist()
+    comma = df[col].dropna().astype(str).str.fullmatch(r"\s*[-+]?\d*,\d+\s*")
+    if len(comma) and comma.mean() > 0.5:
+        raise ValueError(
+            f"{spec.key('profiles')}: feature column(s) {text_columns[:8]} hold numbers written "
+            f"with a decimal comma (e.g. {col!r} holds {shown}): export the profiles with a "
+            "decimal point (e.g. 1.5), as a .csv separated by commas or a .tsv"
+        )
     raise ValueError(
         f"{_feature_key(spec)}: feature column(s) {text_columns[:8]} are not numeric "
         f"(e.g. {col!r} holds {shown}): metadata taken for features. Name them with the "
@@ -731,9 +740,10 @@ def check_duplicate_wells(df: pd.DataFrame, spec: OwnDataSpec, feats: Sequence[s
     """No well is in the table twice: two copies of a well would count as two replicates.
 
     With ``columns.well`` mapped, every (plate, well) (or well, without a plate column) is one
-    row. Otherwise, where the table carries its origin (several files), no profile (the values
-    of every feature, wells whose features are all missing aside) is in two files: a glob
-    matching screen.csv and screen.parquet, or a plate file saved under two names.
+    row. Otherwise no profile (the values of every feature; wells whose features are all missing
+    aside) is in two files (where the table carries its origin): a glob matching screen.csv and
+    screen.parquet, or a plate file saved under two names; and no row repeats another in every
+    column (a plate pasted twice into one file).
 
     Raises
     ------
@@ -747,22 +757,17 @@ def check_duplicate_wells(df: pd.DataFrame, spec: OwnDataSpec, feats: Sequence[s
             return
         first = df.loc[dup, keys].iloc[0]
         same = np.flatnonzero(dup & (df[keys] == first.to_numpy()).all(axis=1).to_numpy())
-        files = _files_of(df.iloc[same])
         n_keys = int(df.loc[dup].groupby(keys, dropna=False).ngroups)
         what = "(plate, well)" if spec.plate is not None else "well"
         raise ValueError(
             f"{spec.key('well')}: {n_keys} {what} value(s) occur in more than one row "
             f"({int(dup.sum())} rows), e.g. {_plain(first)} at {describe_rows(df, same)}"
-            + (f" {_files_text(files)}" if files else "")
             + f": a well read twice would count as an extra replicate. List each file once in "
             f"{spec.key('profiles')} (a glob may match screen.csv and screen.parquet), or drop "
             f"the extra rows with {spec.key('rows')}"
         )
-    if FILE_COL not in df.columns or df[FILE_COL].nunique() < 2:
-        return
     x = df[list(feats)].to_numpy(dtype=np.float64)
-    informative = ~np.isnan(x).all(axis=1)
-    rows = np.flatnonzero(informative)
+    rows = np.flatnonzero(~np.isnan(x).all(axis=1))  # wells with every feature missing aside
     if len(rows) < 2:
         return
     hashes = pd.util.hash_pandas_object(pd.DataFrame(x[rows]), index=False).to_numpy()
@@ -770,25 +775,51 @@ def check_duplicate_wells(df: pd.DataFrame, spec: OwnDataSpec, feats: Sequence[s
     same_as_prev = hashes[order][1:] == hashes[order][:-1]
     if not same_as_prev.any():
         return
-    files = df[FILE_COL].astype(str).to_numpy()
-    pairs: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    files = df[FILE_COL].astype(str).to_numpy() if FILE_COL in df.columns else np.full(len(df), "")
+    first_seen = list(dict.fromkeys(files))
+    user_cols = [c for c in df.columns if c not in (FILE_COL, FILE_ROW_COL)]
+    across: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    within: dict[str, list[tuple[int, int]]] = {}
     for i in np.flatnonzero(same_as_prev):
-        a, b = rows[order[i]], rows[order[i + 1]]
-        if files[a] != files[b] and np.array_equal(x[a], x[b], equal_nan=True):
-            pair = tuple(sorted((files[a], files[b]), key=list(dict.fromkeys(files)).index))
-            pairs.setdefault(pair, []).append((min(a, b), max(a, b)))
-    if not pairs:
-        return
-    (file_a, file_b), hits = max(pairs.items(), key=lambda kv: len(kv[1]))
-    a, b = hits[0]
-    raise ValueError(
-        f"{spec.key('profiles')}: {len(hits)} row(s) of {file_b!r} are identical to rows of "
-        f"{file_a!r} (every one of the {len(feats)} features), e.g. {describe_rows(df, [a, b])}: "
-        "the same wells read twice (a glob matching screen.csv and screen.parquet, or one plate "
-        "file saved under two names) would count as extra replicates. List each file once; if "
-        f"these really are different wells, map their well column ({spec.key('well')}, with "
-        f"{spec.key('plate')}) so that wells are told apart by plate and well"
-    )
+        a, b = sorted((int(rows[order[i]]), int(rows[order[i + 1]])))
+        if not np.array_equal(x[a], x[b], equal_nan=True):
+            continue  # a hash collision
+        if files[a] != files[b]:
+            pair = tuple(sorted((files[a], files[b]), key=first_seen.index))
+            across.setdefault(pair, []).append((a, b))
+        elif _same_values(df.iloc[a][user_cols], df.iloc[b][user_cols]):
+            within.setdefault(files[a], []).append((a, b))
+    if across:
+        (file_a, file_b), hits = max(across.items(), key=lambda kv: len(kv[1]))
+        raise ValueError(
+            f"{spec.key('profiles')}: {len(hits)} row(s) of {file_b!r} are identical to rows of "
+            f"{file_a!r} (every one of the {len(feats)} features), e.g. "
+            f"{describe_rows(df, list(min(hits)))}: the same wells read twice (a glob matching "
+            "screen.csv and screen.parquet, or one plate file saved under two names) would count "
+            "as extra replicates. List each file once; if these really are different wells, map "
+            f"their well column ({spec.key('well')}, with {spec.key('plate')}) so that wells are "
+            "told apart by plate and well"
+        )
+    if within:
+        file, hits = max(within.items(), key=lambda kv: len(kv[1]))
+        where = f" of {file!r}" if file else ""
+        raise ValueError(
+            f"{spec.key('profiles')}: {len(hits)} row(s){where} repeat another row in every "
+            f"column, e.g. {describe_rows(df, list(min(hits)))}: a well listed twice would count "
+            f"as an extra replicate. Remove the repeated rows (or leave them out with "
+            f"{spec.key('rows')})"
+        )
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    """Two rows hold the same value in every column (missing equals missing)."""
+    for va, vb in zip(a.to_numpy(), b.to_numpy()):
+        if pd.api.types.is_scalar(va) and pd.api.types.is_scalar(vb):
+            if not ((pd.isna(va) and pd.isna(vb)) or va == vb):
+                return False
+        elif not np.array_equal(np.asarray(va, dtype=object), np.asarray(vb, dtype=object)):
+            return False
+    return True
 
 
 def control_wells(df: pd.DataFrame, spec: OwnDataSpec) -> np.ndarray:

@@ -97,8 +97,9 @@ class OwnDataWorkflow:
     @property
     def targets(self) -> list[str]:
         """Every final file of every configured dataset: its tables (:meth:`tables`), and each
-        figure's png, pdf and source table. All are targets of ``rule all`` and of
-        ``own_data_reproduction``, so a deleted one is made again."""
+        figure's png, pdf and source table. All are inputs of ``rule all`` and of the target
+        rule ``own_data_reproduction``, rules without outputs, so each is a target of the run
+        and a deleted one is made again."""
         return [
             path
             for name in self.specs
@@ -153,13 +154,18 @@ class OwnDataWorkflow:
             out["consistency_info"] = f"results/own_data/{name}/consistency.json"
         return out
 
-    def reproduction_inputs(self, wildcards=None) -> dict[str, list[str]]:
-        """Inputs of own_data_reproduction: every dataset's summary and final files. With no
-        dataset to run, an error naming the key to set, so that no empty summary is written
-        (over a full one)."""
+    def combine_inputs(self, wildcards=None) -> list[str]:
+        """Inputs of own_data_combine: every dataset's summary rows. With no dataset to run, an
+        error naming the key to set, so that no empty summary is written (over a full one)."""
         if not self.specs:
             raise ValueError(self.nothing_to_run())
-        return {"summaries": self.summaries, "targets": self.targets}
+        return self.summaries
+
+    def reproduction_inputs(self, wildcards=None) -> dict[str, list[str] | str]:
+        """Inputs of the target own_data_reproduction: every final file (:attr:`targets`) and
+        the combined summary; with no dataset to run, the error of :meth:`combine_inputs`."""
+        self.combine_inputs()
+        return {"targets": self.targets, "summary": "results/own_data/reproduction.csv"}
 
     def nothing_to_run(self) -> str:
         """Why no own dataset runs, and the key to set."""

@@ -100,9 +100,9 @@ def _inputs_finite(df: pd.DataFrame, features: list[str], spec: OwnDataSpec) -> 
     kinds = " and ".join(k for k, m in (("missing (NaN)", np.isnan(values)), ("infinite", infinite)) if m.any())
     raise ValueError(
         f"{spec.key('feature_select_operations')}: feature column(s) {cols[:8]}"
-        f"{' ...' if len(cols) > 8 else ''} have {kinds} values in {len(rows)} well(s) "
-        f"(e.g. {first_col} = {df[first_col].iloc[rows[0]]} at {describe_rows(df, rows[:1])}; "
-        f"all: {describe_rows(df, rows)}); {_missing_advice(spec)}"
+        f"{' ...' if len(cols) > 8 else ''} have {kinds} values in {len(rows)} well(s): "
+        f"{describe_rows(df, rows)} (first: {first_col} = {df[first_col].iloc[rows[0]]}); "
+        f"{_missing_advice(spec)}"
     )
 
 
@@ -197,7 +197,7 @@ def _handle_zero_dispersion(
     wells = "control wells" if spec.normalize_fit_on == "controls" else "wells"
     what = (
         f"{len(set(flagged['feature']))} feature(s) have (almost) no spread in the {wells} "
-        f"{spec.normalize_method} is fitted on ({stat} < {ZERO_DISPERSION_RATIO:g} x the "
+        f"{spec.normalize_method} is fitted on ({stat} < {pcm_wrappers.short_number(ZERO_DISPERSION_RATIO)} x the "
         f"feature's SD over the plate's wells): {_zero_dispersion_text(flagged)}"
     )
     if spec.zero_dispersion == "error":

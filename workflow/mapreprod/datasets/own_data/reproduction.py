@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from mapreprod.common import percent
-from mapreprod.preprocess import BEYOND_COLUMNS, VALUE_BOUND, describe_beyond
+from mapreprod.preprocess import BEYOND_COLUMNS, BEYOND_QUANTITY, describe_beyond
 from mapreprod.reproduction import COLUMNS
 from mapreprod.settings import MapSettings
 
@@ -33,7 +33,7 @@ def _zero_dispersion_note(spec: OwnDataSpec, dropped: dict[str, list[str]], limi
         return "no normalization"
     wells = "control wells" if spec.normalize_fit_on == "controls" else "wells"
     rule = (f"no spread in the {wells} normalized against (dispersion < 1e-6 x the feature's SD "
-            f"on the plate); {spec.key('zero_dispersion')}: {spec.zero_dispersion}")
+            f"over the plate's wells); {spec.key('zero_dispersion')}: {spec.zero_dispersion}")
     if not dropped:
         return rule
     listed = "; ".join(f"{f} ({', '.join(plates[:6])}{' ...' if len(plates) > 6 else ''})"
@@ -86,7 +86,7 @@ def summary_rows(
          + ("; sphered" if spec.spherize else "")),
         (fig_a, "features dropped: zero dispersion", str(len(info["zero_dispersion"])),
          _zero_dispersion_note(spec, info["zero_dispersion"])),
-        (fig_a, f"normalized values beyond {VALUE_BOUND:g}", *_beyond_cells(info["beyond"])),
+        (fig_a, BEYOND_QUANTITY, *_beyond_cells(info["beyond"])),
         (fig_a, "perturbations scored", str(len(activity)),
          f"of {info['perturbations']} (a perturbation needs two wells)"),
         (fig_a, "perturbations retrieved (activity)", _percent_text(activity["retrieved"]),

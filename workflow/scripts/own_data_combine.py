@@ -1,4 +1,4 @@
-"""The summary rows of every own dataset in one table (rule own_data_reproduction)."""
+"""The summary rows of every own dataset in one table (rule own_data_combine)."""
 
 import pandas as pd
 
@@ -8,7 +8,7 @@ from mapreprod.reproduction import combine
 
 snakemake = start_job()
 paths = list(snakemake.input.summaries)
-if not paths:  # planning stops first (OwnDataWorkflow.reproduction_inputs); never an empty table
-    raise ValueError("own_data_reproduction: no dataset summary to combine (own_data.datasets)")
+if not paths:  # planning stops first (OwnDataWorkflow.combine_inputs); never an empty table
+    raise ValueError("own_data_combine: no dataset summary to combine (own_data.datasets)")
 tables = [pd.read_csv(path, dtype=str, keep_default_na=False) for path in paths]
 write_table(combine(tables), snakemake.output.table)
