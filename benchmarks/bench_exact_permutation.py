@@ -35,8 +35,8 @@ os.environ["MAPEVAL_NULL_CACHE_MB"] = "0"  # measure draws, not the in-process n
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
-import mapeval  # noqa: E402
-from mapeval.nulls import null_distributions  # noqa: E402
+import mapeval
+from mapeval.nulls import null_distributions
 
 CONFIGS = [(1, 13), (1, 1000), (2, 13), (2, 40), (2, 1000), (3, 39), (3, 100), (3, 200), (4, 40),
            (4, 100), (5, 40), (5, 60), (8, 24), (10, 25), (2, 2000)]
@@ -54,12 +54,13 @@ def part_exact(args) -> None:
         total = math.comb(n, k)
         if total > args.limit:
             continue
-        dist, wall, cpu = _clock(lambda: mapeval.ap_null_distribution(k, n, exact_limit=args.limit))
+        dist, _, cpu = _clock(lambda k=k, n=n: mapeval.ap_null_distribution(k, n, exact_limit=args.limit))
         row = {"k": k, "N": n, "comb(N, k)": total, "distinct APs": len(dist.values),
                "exact CPU s": round(cpu, 4)}
         for sampler in ("fast", "copairs"):
             for size in (10_000, 1_000_000):
-                _, _, c = _clock(lambda: null_distributions(np.array([[k, n]]), size, seed=1, sampler=sampler))
+                _, _, c = _clock(lambda k=k, n=n, size=size, sampler=sampler: null_distributions(
+                    np.array([[k, n]]), size, seed=1, sampler=sampler))
                 row[f"{sampler} {size:,} CPU s"] = round(c, 4)
         rows.append(row)
     print(pd.DataFrame(rows).to_markdown(index=False))
@@ -96,7 +97,7 @@ def run_one(args) -> None:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out, wall, cpu = _clock(fn)
     print(json.dumps({"what": args.what, "negatives": args.negatives, "profiles": len(meta),
-                      "groups": int(len(out)), "wall s": round(wall, 1), "CPU s": round(cpu, 1),
+                      "groups": len(out), "wall s": round(wall, 1), "CPU s": round(cpu, 1),
                       "peak MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "data MB": round(rss0), "share p<0.05": round(float((out["p_value"] < 0.05).mean()), 3),
                       "load": round(os.getloadavg()[0], 1)}))

@@ -91,9 +91,19 @@ def run_main(args) -> dict:
     meta, feats = make_screen(args.n, args.features, dtype=np.dtype(args.dtype))
     t_data = time.perf_counter() - t0
     data_mb = _peak_mb()
-    t0, c0 = time.perf_counter(), time.process_time()
-    ap = _ap(meta, feats, args.threads)
-    t_ap, c_ap = time.perf_counter() - t0, time.process_time() - c0
+    # --burners N: N busy-loop processes during the AP step only (a machine loaded by other jobs)
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.burners)]
+    try:
+        if burners:
+            time.sleep(5)
+        load_ap = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
+        ap = _ap(meta, feats, args.threads)
+        t_ap, c_ap = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        for proc in burners:
+            proc.kill()
+            proc.wait()
     ap_mb = _peak_mb()
     t0 = time.perf_counter()
     scores = mapeval.mean_average_precision(ap, "Metadata_pert", args.null_size, seed=0)
@@ -103,7 +113,8 @@ def run_main(args) -> dict:
         "threads": args.threads, "queries": int(ap["average_precision"].notna().sum()),
         "perturbations": len(scores), "retrieved": float(scores["below_corrected_p"].mean()),
         "seconds_data": round(t_data, 2), "seconds_average_precision": round(t_ap, 2),
-        "cpu_seconds_average_precision": round(c_ap, 2),
+        "cpu_seconds_average_precision": round(c_ap, 2), "burners": args.burners,
+        "load_average_at_ap": round(load_ap, 1),
         "seconds_mean_average_precision": round(t_map, 2),
         "seconds_engine": round(t_ap + t_map, 2),
         "peak_mb_data_alone": round(data_mb), "peak_mb_after_ap": round(ap_mb),
@@ -167,6 +178,8 @@ def main() -> None:
     parser.add_argument("--exact-n", type=int, default=100_000)
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--parts", nargs="+", default=["main", "exactness", "shards"])
+    parser.add_argument("--burners", type=int, default=0,
+                        help="busy-loop processes run during the AP step of part main (load)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run the parts this many times, alternating (before/after comparisons)")
     parser.add_argument("--part", help=argparse.SUPPRESS)  # run one part in this process

@@ -34,15 +34,15 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MAPEVAL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+import numpy as np
+import pandas as pd
+from scipy import stats
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
-import mapeval  # noqa: E402
-from mapreprod.simulations.simulate import (  # noqa: E402
+import mapeval
+from mapreprod.simulations.simulate import (
     CONTROL_LABEL,
     PAPER_N_FEATS,
     PAPER_PLATES_CONTROLS,
@@ -162,7 +162,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.tables_only:
         todo = tasks(args)
-        t0, c0 = time.time(), time.process_time()
+        t0 = time.time()
         rows = []
         with ProcessPoolExecutor(args.workers) as pool:
             for i, row in enumerate(pool.map(run_task, todo, chunksize=4)):

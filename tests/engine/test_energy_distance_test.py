@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import itertools
 
+import mapeval
 import numpy as np
 import pandas as pd
 import pytest
-
-import mapeval
 from mapeval.permutation import permutation_plan
 
 DESIGN = (["pert", "ref"], [], [], ["pert", "ref"])
@@ -73,7 +72,7 @@ def test_p_values_equal_the_loop_over_the_relabelings_permutation_map_uses(desig
 
 
 def test_enumerated_relabelings_are_every_choice_within_strata():
-    meta, feats = _screen(2, 3, 2)
+    meta, _ = _screen(2, 3, 2)
     plan = permutation_plan(meta, *PLATE, "pert", n_permutations=100)
     for pl in plan.itertuples():
         plates = meta["plate"].to_numpy()

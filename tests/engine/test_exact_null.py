@@ -6,11 +6,10 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
+import mapeval
 import numpy as np
 import pandas as pd
 import pytest
-
-import mapeval
 from mapeval.exact import ap_null_distribution, combination_chunks
 from mapeval.nulls import null_distributions
 from oracles import exact_null
@@ -43,7 +42,7 @@ def test_p_greater_equal_is_the_exact_tail_probability(k, n):
     exact = exact_null(k, n)
     values = sorted(exact)
     # at every support value (ties count as >=) and between support values
-    probes = [float(v) for v in values] + [float((a + b) / 2) for a, b in zip(values, values[1:])]
+    probes = [float(v) for v in values] + [float((a + b) / 2) for a, b in itertools.pairwise(values)]
     floats = np.array([float(v) for v in values])
     tail = np.cumsum([float(exact[v]) for v in values][::-1])[::-1]
     for x in probes:

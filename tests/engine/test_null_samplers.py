@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -110,10 +111,8 @@ def test_ap_p_values_of_null_aps_are_uniform():
     # observed APs drawn from the null by full shuffles: their p-values are uniform on (0, 1]
     k, n = 300, 4200
     observed = _shuffled_ap(k, n, 2000, seed=4)
-    frame = {"average_precision": observed, "n_pos_pairs": k, "n_total_pairs": n}
-    import pandas as pd
-
-    p = mapeval.ap_p_values(pd.DataFrame(frame), null_size=20_000, seed=0, null_sampler="fast")
+    frame = pd.DataFrame({"average_precision": observed, "n_pos_pairs": k, "n_total_pairs": n})
+    p = mapeval.ap_p_values(frame, null_size=20_000, seed=0, null_sampler="fast")
     assert stats.kstest(p, "uniform").pvalue > 1e-3
     for alpha in (0.01, 0.05, 0.2):
         assert abs((p <= alpha).mean() - alpha) < 4 * np.sqrt(alpha * (1 - alpha) / len(p))

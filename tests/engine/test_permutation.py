@@ -7,11 +7,10 @@ from __future__ import annotations
 import itertools
 import math
 
+import mapeval
 import numpy as np
 import pandas as pd
 import pytest
-
-import mapeval
 from mapeval.permutation import permutation_plan
 
 DESIGN = (["pert", "ref"], [], [], ["pert", "ref"])
@@ -232,7 +231,7 @@ def test_tie_break_by_similarity_equals_brute_force_lexicographic_order():
     for row, base in zip(res.itertuples(), plain.itertuples()):
         reps, pool, _ = _pool_and_strata(meta, row.pert, False, None)
 
-        def stat(labelled):
+        def stat(labelled, pool=pool):
             labelled = np.asarray(labelled)
             sims = unit[labelled] @ unit[labelled].T
             return (_relabelled_map(meta, feats, pool, labelled, DESIGN),

@@ -225,3 +225,31 @@ def test_design_is_the_section_without_the_engine_keys():
     assert SimulationOptions.from_config(design) == SimulationOptions(7, 9, "median", 3)
     # absent keys keep the paper's values
     assert SimulationOptions.from_config({}) == SimulationOptions(100, 1000, "sqrt_half_median", 10)
+
+
+def test_default_simulation_map_pvalues_are_the_authors_copairs_values():
+    """With the default config (simulations.null_sampler: copairs, seed 42, null 1000) the mAP
+    p-values of a condition equal copairs 0.5.5's, called as the authors' eval_metrics does."""
+    import yaml
+    from copairs.map import average_precision as cp_ap
+    from copairs.map import mean_average_precision as cp_map
+
+    from mapreprod import settings as settings_module
+    from mapreprod.config import validate_config
+    from workflow_utils import REPO
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate_config(config, REPO / "workflow/schemas/config.schema.yaml")
+    s = settings_module.from_config(config, "simulations")
+    assert (s.null_sampler, s.null_size, s.seed) == ("copairs", 1000, 42)
+    meta, feats = simulate.generate_profiles(200, 3, 8, 4, n_perts=40, seed=42)
+    ours = simulate.map_pvalues(meta, feats, s)
+    m = meta.reset_index(drop=True).copy()
+    ctrl = m["Metadata_Perturbation"] == simulate.CONTROL_LABEL
+    m["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(m)), -1)
+    design = ["Metadata_Perturbation", "Metadata_Control_Index"]
+    ap = cp_ap(m, feats, design, [], [], design)
+    theirs = cp_map(ap, ["Metadata_Perturbation"], null_size=1000, threshold=0.05, seed=42)
+    theirs = theirs.sort_values("Metadata_Perturbation").reset_index(drop=True)
+    np.testing.assert_array_equal(ours["Metadata_Perturbation"], theirs["Metadata_Perturbation"])
+    np.testing.assert_array_equal(ours["shared"].to_numpy(), theirs["p_value"].to_numpy())

@@ -20,12 +20,22 @@ average_precision.p_values                :func:`ap_p_values`
 
 Beyond copairs: ``null_sampler="exact"`` (the enumerated null, :mod:`mapeval.exact`) and the
 label-permutation tests :func:`permutation_map` and :func:`energy_distance_test`
-(:mod:`mapeval.permutation`).
+(:mod:`mapeval.permutation`); the other metrics of the field (:mod:`mapeval.metrics`: energy
+distance, known-relationship recall, retrieval at k, interpolated MAP, folds of enrichment, the
+cell-count baseline).
 """
 
 from . import multilabel
 from .average_precision import TiedRanksWarning, average_precision
+from .exact import ExactNullWarning, ap_null_distribution
 from .fdr import apply_fdr_correction, apply_hierarchical_fdr_correction, multipletests
+from .map import (
+    ap_p_values,
+    get_map_pvalue,
+    mean_average_precision,
+    mean_average_precision_hierarchical,
+    percent_retrieved,
+)
 from .metrics import (
     cell_count_scores,
     energy_distance,
@@ -35,14 +45,6 @@ from .metrics import (
     retrieval_metrics,
     summarize_retrieval,
 )
-from .map import (
-    ap_p_values,
-    get_map_pvalue,
-    mean_average_precision,
-    mean_average_precision_hierarchical,
-    percent_retrieved,
-)
-from .exact import ExactNullWarning, ap_null_distribution
 from .normalization import expected_ap, normalize_ap
 from .nulls import benjamini_hochberg, null_distributions
 from .permutation import energy_distance_test, permutation_map
@@ -60,8 +62,8 @@ __all__ = [
     "benjamini_hochberg",
     "cell_count_scores",
     "energy_distance",
-    "energy_distance_test",
     "energy_distance_per_group",
+    "energy_distance_test",
     "expected_ap",
     "get_map_pvalue",
     "known_relationship_recall",

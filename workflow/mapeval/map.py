@@ -18,8 +18,13 @@ import numpy as np
 import pandas as pd
 
 from ._checks import column_list, positive_int, probability, seed_value
+from .exact import (
+    EXACT_LIMIT,
+    check_exact_limit,
+    exact_ap_p_values,
+    exact_group_p_values,
+)
 from .fdr import apply_hierarchical_fdr_correction, check_hierarchy
-from .exact import EXACT_LIMIT, check_exact_limit, exact_ap_p_values, exact_group_p_values
 from .normalization import normalize_ap
 from .nulls import (
     benjamini_hochberg,

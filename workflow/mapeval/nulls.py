@@ -284,8 +284,9 @@ def null_distributions(
         row = _NULL_CACHE.get(key)
         if row is None:
             _, k, n, s, _ = key
+            per = cost.get(c, 0.0)  # expected seconds per sample (0: was cached at the start)
             row = draw(null_size, k, n, np.random.default_rng(s),
-                       lambda rows, per=cost.get(c, 0.0): progress.advance(rows * per))
+                       lambda rows, per=per: progress.advance(rows * per))
             _NULL_CACHE.put(key, row)
         out[c] = row
     progress.finish()

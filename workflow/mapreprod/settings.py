@@ -175,8 +175,9 @@ def from_config(
     section : the mapping to read the dataset's keys from, where it is not ``config[dataset]``
         (one entry of ``own_data.datasets``).
 
-    The dataset's section may set ``similarity``, ``null_size``, ``threshold`` and ``seed``;
-    ``null_sampler``, ``map_null`` and ``batch_size`` come from ``map:``. Keys a section does not
+    The dataset's section may set ``similarity``, ``null_size``, ``threshold``, ``seed`` and
+    ``null_sampler`` (the simulations draw copairs' own null by default); ``map_null`` and
+    ``batch_size`` come from ``map:``. Keys a section does not
     have keep the engine's defaults (cosine, threshold 0.05, seed 0; no null size).
     """
     engine = config["map"]
@@ -187,7 +188,7 @@ def from_config(
         "map_null": engine["map_null"],
         "batch_size": engine["batch_size"],
     }
-    for field in ("similarity", "null_size", "threshold", "seed"):
+    for field in ("similarity", "null_size", "threshold", "seed", "null_sampler"):
         key = names.get(field, field)
         if key in own:
             values[field] = own[key]
