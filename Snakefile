@@ -14,6 +14,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
+include: "workflow/rules/annotations.smk"
 include: "workflow/rules/simulations.smk"
 include: "workflow/rules/nelisa.smk"
 include: "workflow/rules/cellhealth.smk"
@@ -24,6 +25,7 @@ include: "workflow/rules/perturbseq.smk"
 include: "workflow/rules/mitocheck.smk"
 include: "workflow/rules/own_data.smk"
 include: "workflow/rules/reproduction.smk"
+include: "workflow/rules/benchmarks.smk"
 
 
 rule all:

@@ -1,4 +1,4 @@
-"""Speed of the simulation benchmark (Fig 2, S2-S5, figS_null).
+"""Speed of the simulation benchmark (Fig 2, S2-S5, figS_null, figS_energy).
 
 Two measurements:
 
@@ -7,13 +7,15 @@ Two measurements:
   permutations); with ``--authors`` also the authors' per-perturbation functions (PCA +
   EmpiricalCovariance / pdist loops, scikit-learn KMeans) on a few perturbations, extrapolated to
   100.
-* ``full``: every figure at the configured scale (default: the paper's, 100 perturbations),
-  one task per (figure, n_feats) like the workflow's jobs, on ``--workers`` processes.
+* ``full``: every figure at the configured scale (config/config.yaml: 100 perturbations per
+  condition, ``ours_n_perts`` for figS_null and figS_energy; ``--n-perts`` and
+  ``--ours-n-perts`` override them), one task per (figure, n_feats) like the workflow's jobs, on
+  ``--workers`` processes.
 
 Usage::
 
     python benchmarks/bench_simulations.py condition --authors
-    python benchmarks/bench_simulations.py full --workers 2 [--n-perts 100]
+    python benchmarks/bench_simulations.py full --workers 2 [--n-perts 100] [--ours-n-perts 100]
 """
 
 from __future__ import annotations
@@ -51,12 +53,20 @@ def bench_condition(n_feats=5000, plates=4, cpp=9, percent=64, n_perts=100, n_pe
 
     t_gram, gc = _timed(grams)
     baselines.clear_permutation_cache()
-    settings = map_settings.MapSettings(null_size=1000, seed=42)
+    settings = map_settings.MapSettings(null_size=1000, seed=42, null_sampler="copairs")
+    cond = simulate.Condition(meta, feats, *simulate.perturbation_groups(meta)[:2], plates,
+                              settings, simulate.SimulationOptions(n_permutations=n_perm))
     rows = {
         "generate profiles": t_gen,
         "Gram matrix (shared by mp-value, MMD, k-means)": t_gram,
-        "mAP p-value (mapeval, cosine, null 1000)": _timed(
+        "mAP p-value (mapeval, cosine, copairs null 1000)": _timed(
             lambda: simulate.map_pvalues(meta, feats, settings))[0],
+        "mAP p-value, exact null": _timed(
+            lambda: simulate.map_pvalues(meta, feats, settings, ["exact"]))[0],
+        f"mAP p-value, label permutation ({n_perm} relabelings)": _timed(
+            lambda: simulate.map_pvalues(meta, feats, settings, ["permutation"], n_perm))[0],
+        f"energy distance ({n_perm} relabelings)": _timed(
+            lambda: simulate.BASELINE_TESTS["energy distance"](cond))[0],
         "mp-value (1000 permutations)": _timed(
             lambda: baselines.mp_value_from_gram(gc, plates, n_perm))[0],
         "MMD (1000 permutations)": _timed(lambda: baselines.mmd_from_gram(gc, plates, n_perm))[0],
@@ -87,37 +97,41 @@ def bench_condition(n_feats=5000, plates=4, cpp=9, percent=64, n_perts=100, n_pe
 
 
 def _job(args):
-    figure, n_feats, config, n_perts = args
-    section = config["simulations"]
+    figure, n_feats, config, overrides = args
+    section = {**config["simulations"], **overrides}
     cond = simulate.figure_conditions(figure, section, n_feats)
     settings = map_settings.from_config(config, "simulations").replace(threads=1)
-    options = simulate.SimulationOptions.from_config({**section, "n_perts": n_perts})
+    options = simulate.figure_options(figure, section)
     cpu = time.process_time()
     t, _ = _timed(lambda: simulate.run_grid(figure, cond, settings, options))
     return figure, n_feats, len(cond), t, time.process_time() - cpu
 
 
-def bench_full(workers=2, n_perts=100, figures=None):
+def bench_full(workers=2, n_perts=None, ours_n_perts=None, figures=None):
     with open(CONFIG) as fh:
         config = yaml.safe_load(fh)
     figures = figures or list(simulate.FIGURE_SPECS)
     n_feats = sorted(config["simulations"]["n_feats"], reverse=True)
-    jobs = [(f, nf, config, n_perts) for f in figures for nf in n_feats]
+    overrides = {k: v for k, v in (("n_perts", n_perts), ("ours_n_perts", ours_n_perts))
+                 if v is not None}
+    jobs = [(f, nf, config, overrides) for f in figures for nf in n_feats]
     load = os.getloadavg()[0]
     start = time.perf_counter()
     # one BLAS thread per worker process, as the workflow's one-thread jobs
     with ProcessPoolExecutor(workers, initializer=threadpool_limits, initargs=(1,)) as pool:
         results = list(pool.map(_job, jobs))
     wall = time.perf_counter() - start
-    print(f"\nAll figures, {n_perts} perturbations per condition, {workers} workers "
-          f"(load average before: {load:.1f})")
-    print("| figure | conditions | job seconds (wall) | CPU seconds |\n|---|---|---|---|")
+    section = {**config["simulations"], **overrides}
+    print(f"\nAll figures, {workers} workers (load average before: {load:.1f})")
+    print("| figure | perturbations | conditions | job seconds (wall) | CPU seconds |\n"
+          "|---|---|---|---|---|")
     for f in figures:
         rs = [r for r in results if r[0] == f]
-        print(f"| {f} | {sum(r[2] for r in rs)} | {sum(r[3] for r in rs):.0f} | "
+        print(f"| {f} | {simulate.figure_options(f, section).n_perts} | "
+              f"{sum(r[2] for r in rs)} | {sum(r[3] for r in rs):.0f} | "
               f"{sum(r[4] for r in rs):.0f} |")
     cpu = sum(r[4] for r in results)
-    print(f"| all | {sum(r[2] for r in results)} | {sum(r[3] for r in results):.0f} | {cpu:.0f} |")
+    print(f"| all | | {sum(r[2] for r in results)} | {sum(r[3] for r in results):.0f} | {cpu:.0f} |")
     print(f"\nWall time {wall:.0f} s; CPU {cpu:.0f} s = {cpu / workers:.0f} s on {workers} idle "
           "cores")
 
@@ -130,14 +144,16 @@ def main():
     c.add_argument("--authors", action="store_true")
     f = sub.add_parser("full")
     f.add_argument("--workers", type=int, default=2)
-    f.add_argument("--n-perts", type=int, default=100)
+    f.add_argument("--n-perts", type=int, default=None, help="default: simulations.n_perts")
+    f.add_argument("--ours-n-perts", type=int, default=None,
+                   help="default: simulations.ours_n_perts (figS_null, figS_energy)")
     f.add_argument("--figures", nargs="*")
     a = ap.parse_args()
     threadpool_limits(1)  # one BLAS thread, as a workflow job with threads: 1
     if a.what == "condition":
         bench_condition(n_feats=a.n_feats, authors=a.authors)
     else:
-        bench_full(a.workers, a.n_perts, a.figures)
+        bench_full(a.workers, a.n_perts, a.ours_n_perts, a.figures)
 
 
 if __name__ == "__main__":

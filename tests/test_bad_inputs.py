@@ -620,6 +620,7 @@ if _WORKFLOW:
 
     from mapreprod.config import check_config_files as _check_files
     from mapreprod.config import validate_config as _validate
+    from mapreprod.settings import MapSettings as _MapSettings
 
     _REPO = _Path(__file__).resolve().parents[1]
     _SCHEMA = _REPO / "workflow/schemas/config.schema.yaml"
@@ -663,6 +664,27 @@ if _WORKFLOW:
         ("config-cpjump1-multilabel-negatives", _config_with("cpjump1.multilabel_negatives", "exploded"), ValueError, "cpjump1.multilabel_negatives"),
         ("config-yaml-syntax", _config_file("datasets: [nelisa\nmap:\n  threads: 2\n"), ValueError, "my.yaml:2:4: YAML syntax error"),
         ("config-yaml-not-mapping", _config_file("- nelisa\n"), ValueError, "must map keys to values"),
+        # the test of the mAP calls (map.test, issue 17): the old key names the new one
+        ("config-map-null-renamed", _config_with("map.map_null", "independent"), ValueError,
+         "config key 'map.map_null' was renamed: use map.test (shared | independent | exact | permutation)"),
+        ("config-test-enum", _config_with("map.test", "copairs"), ValueError,
+         "allowed: ['shared', 'independent', 'exact', 'permutation']"),
+        ("config-n-permutations-zero", _config_with("map.n_permutations", 0), ValueError,
+         "config key 'map.n_permutations'"),
+        # the simulations' own figures (figS_null, figS_energy: issues 17, 18)
+        ("config-simulations-ours-n-perts-zero", _config_with("simulations.ours_n_perts", 0),
+         ValueError, "config key 'simulations.ours_n_perts'"),
+        ("settings-test-unknown", lambda c: _MapSettings(test="exactly"), ValueError,
+         "MapSettings.test (config map.test) must be one of"),
+        ("settings-map-null-renamed", lambda c: _MapSettings().replace(map_null="independent"), TypeError,
+         "MapSettings.map_null was renamed: use replace(test="),
+        ("settings-permutation-needs-profiles",
+         lambda c: _MapSettings(null_size=10, test="permutation").mean_average_precision(_ap(), "pert"),
+         ValueError, "map.test is 'permutation', which relabels profiles and needs them, not an AP table"),
+        ("settings-permutation-design-refused",
+         lambda c: _MapSettings(null_size=10, test="permutation").group_map(
+             _meta(), _feats(), ["pert", "ref"], ["plate"], [], ["pert", "ref"], "pert", analysis="demo"),
+         ValueError, "demo: map.test is 'permutation', but the label-permutation test does not apply"),
     ]
 
     CONFIG_CASES = [Case(i, call, err, _re.escape(msg)) for i, call, err, msg in _CONFIG_ROWS]
@@ -898,3 +920,52 @@ METRICS_CASES: list[Case] = [
          ValueError, r"every well is a control: no perturbation to score"),
 ]
 CASES += METRICS_CASES
+
+
+# ----------------------------------------------------------------------------------------------
+# The other metrics in the workflow (mapreprod.metrics, mapreprod.annotations, own data's
+# own_data.metrics keys): what cannot be computed is named, with the key or the file
+# ----------------------------------------------------------------------------------------------
+
+if _WORKFLOW:
+    from mapreprod import annotations as _annotations
+    from mapreprod import metrics as _wmetrics
+    from mapreprod.datasets.own_data import metrics as _own_metrics
+
+    def _agreement(map_keys, energy_keys):
+        mp = pd.DataFrame({"k": map_keys, "mAP": 0.5, "map_p_value": 0.1, "map_corrected_p_value": 0.1,
+                           "map_called": False})
+        en = pd.DataFrame({"k": energy_keys, "energy_distance": 1.0, "energy_p_value": 0.1,
+                           "energy_corrected_p_value": 0.1, "energy_permutations": 10, "energy_p_exact": True})
+        return _wmetrics.agreement_table(mp, en, ["k"], 0.05)
+
+    def _names_the_constant_plate(message):
+        assert _re.search(r"same value in every control well of plate\(s\) \['p1'\]", message), message
+
+    def _pair_file(ctx, text, name="pairs.txt"):
+        path = ctx.tmp_path / name
+        path.write_text(text)
+        return path
+
+    CASES += [
+        Case("workflow-metrics-agreement-no-common-perturbation", lambda c: _agreement(["a"], ["b"]),
+             ValueError, r"no perturbation is in both the mAP table \(1\) and the energy table \(1\)"),
+        Case("workflow-metrics-agreement-perturbation-twice", lambda c: _agreement(["a", "a"], ["a"]),
+             ValueError, r"map_calls lists a perturbation twice"),
+        Case("workflow-metrics-cell-count-constant-controls",
+             lambda c: _wmetrics.cell_count_problem([5.0, 5.0, 7.0], ["p1"] * 3, np.array([True, True, False]),
+                                                    "Cells_Number_Object_Number"),
+             None, check=_names_the_constant_plate),
+        Case("workflow-metrics-pair-list-without-header",
+             lambda c: _annotations.read_pair_list(_pair_file(c, "A,B\nC,D\n"), "hu.MAP"),
+             ValueError, r"not a gene pair list \(EFAAR format, header 'entity1,entity2'\)"),
+        Case("workflow-metrics-corum-table-wrong-columns",
+             lambda c: _annotations.read_corum_complexes(_pair_file(c, "gene\tcomplex\nA\tK\n", "c.tsv")),
+             ValueError, r"not Morphmap's CORUM table \(tab-separated, columns Symbol, ComplexName\)"),
+        Case("workflow-metrics-unknown-relationship-source",
+             lambda c: _annotations.read_relationships({"BioGRID": "x.txt"}),
+             ValueError, r"unknown relationship source\(s\) \['BioGRID'\]"),
+        Case("own-data-metrics-unknown-key",
+             lambda c: _own_metrics.metrics_options("screen1", {"screen1": {"genes": "Metadata_Gene"}}),
+             ValueError, r"own_data\.metrics\.screen1: unknown key\(s\) \['genes'\]"),
+    ]

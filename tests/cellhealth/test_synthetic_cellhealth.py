@@ -99,7 +99,7 @@ def test_generator_is_seeded_and_rejects_bad_sizes():
     with pytest.raises(ValueError, match="n_guides"):
         syn.make_cellhealth(n_guides=7)
     with pytest.raises(ValueError, match="n_features"):
-        syn.make_cellhealth(n_features=500)
+        syn.make_cellhealth(n_features=5000)
 
 
 def test_files_are_written_where_the_workflow_reads_them(tmp_path):

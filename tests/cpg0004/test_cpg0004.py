@@ -245,7 +245,10 @@ def test_reproduction_table_lists_the_papers_numbers(activity, planted):
     _, cons = lincs.phenotypic_consistency(consensus, labels, FAST)
     table = lincs.reproduction_table(activity[1], cons, synthetic=True, activity_filter=False)
     assert list(table.columns) == ["figure", "quantity", "paper", "ours", "note"]
-    assert table["paper"].tolist() == ["34%", "32%", "1327"]
+    assert table["paper"].tolist() == ["34%", "32%", "1327", "shared (copairs)", "shared (copairs)"]
+    # the last rows name the test of each figure's calls (map.test, here the default)
+    assert table["quantity"].iloc[3:].tolist() == ["test of the calls (map.test)"] * 2
+    assert table["ours"].iloc[3:].tolist() == ["shared", "shared"]
     assert table["ours"].iloc[2] == str(CLEAR.n_compounds)
     called = activity[1]["below_corrected_p"].mean()
     assert table["ours"].iloc[0] == f"{100 * called:.1f}%"
@@ -303,7 +306,9 @@ def test_synthetic_cpg0004_workflow_runs(tmp_path, shared_data):
     res = snakemake(work, *targets, "--cores", "2", "--configfile", "small.yaml", timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     repro = pd.read_csv(work / "results/cpg0004/reproduction.csv")
-    assert repro["figure"].tolist() == ["Fig S7A", "Fig S7C", "Fig S7A"]
+    assert repro["figure"].tolist()[:3] == ["Fig S7A", "Fig S7C", "Fig S7A"]
+    tests = repro[repro["quantity"] == "test of the calls (map.test)"]
+    assert tests["figure"].tolist() == ["Fig S7A", "Fig S7C"] and set(tests["ours"]) == {"shared"}
     truth = pd.read_csv(work / "resources/cpg0004_synthetic/planted_truth.csv")
     s7a = pd.read_csv(work / "results/tables/figS7a.csv")
     assert len(s7a) == len(truth)

@@ -113,7 +113,7 @@ def test_design_errors_name_the_key():
     with pytest.raises(ValueError, match="unknown key"):
         standin.SyntheticDesign.from_config({"n_feature": 3})
     with pytest.raises(ValueError, match="n_features"):
-        standin.SyntheticDesign.from_config({"n_features": 1000})
+        standin.SyntheticDesign.from_config({"n_features": standin.MAX_FEATURES + 1})
     with pytest.raises(ValueError, match="unknown modality"):
         standin.SyntheticDesign.from_config({"active_fraction": {"rna": 0.5}})
     with pytest.raises(ValueError, match="effect_min.orf"):

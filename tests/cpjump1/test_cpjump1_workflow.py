@@ -12,7 +12,8 @@ from mapreprod import registry
 from mapreprod.datasets.cpjump1 import figures, inputs, reproduction
 from mapreprod.reproduction import paper_values
 
-FIGURE_IDS = registry.figure_ids("cpjump1")
+# the benchmark's figures (metrics_cpjump1, ours, has its own rule and tests)
+FIGURE_IDS = registry.figure_ids("cpjump1", "cpjump1_figure")
 
 
 def _classes(n, hits, key="Metadata_broad_sample", mAP=0.5):
@@ -50,6 +51,11 @@ def test_reproduction_rows_are_the_paper_values_rows(hand_tables):
         figures.detection_table(det), figures.matching_table(match), figures.cross_table(cross), summary
     )
     paper = paper_values("cpjump1")
+    # then one row per figure naming the test of its calls (the hand tables have no test column)
+    tests = table[table["quantity"] == "test of the calls (map.test)"]
+    assert tests["figure"].tolist() == ["Fig 4a", "Extended Data Fig 1", "Fig 4b", "Fig 4c"]
+    assert (tests["ours"] == "NA").all() and (tests["paper"] == "shared (copairs)").all()
+    table = table.drop(tests.index)
     assert list(zip(table["figure"], table["quantity"], strict=True)) == list(
         zip(paper["figure"], paper["quantity"], strict=True)
     )
@@ -70,7 +76,9 @@ def test_figure_ids_are_registered_with_the_rule_that_draws_them():
     table = registry.figures()
     mine = table[table["dataset"] == "cpjump1"]
     assert sorted(mine["id"]) == sorted(figures.FIGURES)
-    assert set(mine["rule"]) == {"cpjump1_figure"} and set(mine["paper"]) == {"chandrasekaran2024"}
+    papers = mine[mine["id"].isin(FIGURE_IDS)]
+    assert set(papers["rule"]) == {"cpjump1_figure"} and set(papers["paper"]) == {"chandrasekaran2024"}
+    assert set(mine.loc[~mine["id"].isin(FIGURE_IDS), "rule"]) == {"cpjump1_metrics_figure"}
 
 
 def test_task_names_round_trip():
@@ -137,7 +145,11 @@ def test_synthetic_cpjump1_workflow_runs(tmp_path):
         assert (work / f"results/figures/{fid}.png").stat().st_size > 10_000
         assert len(pd.read_csv(work / f"results/tables/{fid}.csv")) > 0
     repro = pd.read_csv(work / "results/cpjump1/reproduction.csv", dtype=str, keep_default_na=False)
-    assert len(repro) == len(paper_values("cpjump1"))
+    tests = repro[repro["quantity"] == "test of the calls (map.test)"]
+    # the class q-values come from AP-level p-values: the sampled (shared) AP null by default
+    assert tests["figure"].tolist() == ["Fig 4a", "Extended Data Fig 1", "Fig 4b", "Fig 4c"]
+    assert set(tests["ours"]) == {"shared"}
+    assert len(repro) - len(tests) == len(paper_values("cpjump1"))
     assert repro["note"].str.contains("generated stand-in data").all()
     fig4a = pd.read_csv(work / "results/tables/cpjump1_fig4a.csv")
     fr = fig4a.groupby("Modality")["above_q_threshold"].mean()

@@ -130,9 +130,12 @@ def test_reproduction_table_formats_as_the_paper_and_covers_every_row():
     cells = [f"c{i}" for i in range(4)]
     gene = pd.concat([_ap("cp", cells, ["a", "a", "b", "b"], ["X", "X", "Y", "Y"], [0.1, 0.2, 0.3, np.nan], [True, False, True, False]),
                       _ap("dp", cells, ["a", "a", "b", "b"], ["X", "X", "Y", "Y"], [0.4, 0.2, 0.3, np.nan], [True, True, True, False])])
+    gene["test"] = "exact"  # the null of the AP p-values (map.test), as single_cell_ap names it
     cls = gene.copy()
     table = reproduction.reproduction_table(gene, cls, n_controls=7)
     assert "not reported" not in set(table["paper"]) and "NA" not in set(table["ours"])
+    tests = table[table["quantity"] == "test of the calls (map.test)"]
+    assert tests["figure"].tolist() == ["Fig 5C/S9A", "Fig S9B"] and set(tests["ours"]) == {"exact"}
     ours = dict(zip(table["quantity"], table["ours"]))
     assert ours["gene mAP, CellProfiler"] == "0.20"  # mean of the non-missing APs
     assert ours["gene retrieved, CellProfiler"] == "50%"

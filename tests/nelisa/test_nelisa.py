@@ -184,7 +184,8 @@ def test_activity_map_equals_brute_force_map(schema, same_plate):
     assert set(got) == set(expected)  # "NA" (DMSO) is not scored
     for comp, value in expected.items():
         assert got[comp] == pytest.approx(value)
-    assert list(out.columns) == [PERT, *ne.RESULT_COLUMNS]
+    assert list(out.columns) == [PERT, *ne.RESULT_COLUMNS, "test"]
+    assert (out["test"] == "shared").all()  # map.test's default names every call
 
 
 def test_activity_map_retrieves_planted_compound(schema):
@@ -347,6 +348,7 @@ def test_nelisa_half_runs_end_to_end_on_the_real_file(shared_data, http_mirror, 
     (work / "test.yaml").write_text(
         f"data:\n  mirror: {base}\n  backoff: 0\n"
         "nelisa:\n  assays: [nelisa]\n  null_size: 1000\n"
+        "map:\n  n_permutations: 200\n"
     )
     result = snakemake(work, *FIG4_NELISA, "--cores", "2", "--configfile", "test.yaml", timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -363,6 +365,26 @@ def test_nelisa_half_runs_end_to_end_on_the_real_file(shared_data, http_mirror, 
     row = repro.set_index("quantity").loc["activity retrieved, nELISA"]
     assert row["ours"] == f"{activity['p < 0.05'].mean():.0%}"
     assert repro.set_index("quantity").loc["activity retrieved, Cell Painting", "ours"] == "NA"
+    # map.test (default shared) is named for each figure's calls, and the table of calls under
+    # every test (rule nelisa_calls_by_test) agrees with the workflow's own activity table
+    tests = repro[repro["quantity"] == "test of the calls (map.test)"].set_index("figure")["ours"]
+    assert tests.to_dict() == {"Fig 4A/B": "shared", "Fig 4C/D": "shared"}
+    comparison = pd.read_csv(work / "results/nelisa/test_comparison.csv").set_index(["analysis", "test"])
+    assert comparison.loc[("activity", "shared"), "retrieved"] == activity["p < 0.05"].sum()
+    assert comparison.loc[("consistency", "shared"), "retrieved"] == consistency["p < 0.05"].sum()
+    by_test = repro.set_index("quantity").loc[
+        "activity retrieved, nELISA, by test (shared / independent / exact / permutation)", "ours"]
+    assert by_test.split(" / ")[0] == f"{activity['p < 0.05'].mean():.0%}"
+    # map.test reaches the mAP rules' params: choosing another test reruns activity and
+    # consistency (and what reads them), not the preprocessing nor the comparison of all tests
+    (work / "exact.yaml").write_text("map:\n  test: exact\n")
+    plan = snakemake(work, *FIG4_NELISA, "-n", "--cores", "2", "--configfile", "test.yaml", "exact.yaml")
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
+    for rule in ("nelisa_activity", "nelisa_consistency", "nelisa_reproduction"):
+        assert f"rule {rule}:" in plan.stdout, rule
+    assert "Params have changed since last execution" in plan.stdout
+    for rule in ("nelisa_preprocess", "nelisa_unify", "nelisa_calls_by_test", "download"):
+        assert f"rule {rule}:" not in plan.stdout, rule
 
 
 @pytest.mark.workflow

@@ -54,7 +54,8 @@ def tiny_spec(**entry) -> OwnDataSpec:
 def entry_settings(entry: dict) -> MapSettings:
     """The engine settings of a config entry, as the workflow builds them (its similarity, null
     size, seed and threshold over the default map section), on one thread."""
-    config = {"map": {"null_sampler": "fast", "map_null": "shared", "batch_size": 2048}}
+    config = {"map": {"null_sampler": "fast", "test": "shared", "n_permutations": 10_000,
+                      "exact_limit": 2_000_000, "batch_size": 2048}}
     return settings.from_config(config, "own_data", section=entry).replace(threads=1)
 
 

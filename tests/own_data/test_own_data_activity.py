@@ -162,7 +162,8 @@ def test_activity_table_lists_each_perturbation_with_its_replicates(example):
     spec, prepared, kept, _ = example
     _, table = _run(prepared, kept, spec, 1)
     assert table.columns.tolist() == ["Metadata_Compound", "Metadata_Concentration_uM", "n_replicates",
-                                      *activity.RESULT_COLUMNS]
+                                      *activity.RESULT_COLUMNS, "test"]
+    assert (table["test"] == "shared").all()  # map.test's default
     assert len(table) == 80 and (table["n_replicates"] == 4).all()
     assert table[["Metadata_Compound", "Metadata_Concentration_uM"]].equals(
         table[["Metadata_Compound", "Metadata_Concentration_uM"]].sort_values(
@@ -215,7 +216,7 @@ def test_consistency_without_shared_annotations_is_an_empty_table():
     cons = consistency.consensus_profiles(prepared, kept, spec)
     table = consistency.consistency_map(cons, kept, spec, tiny_settings())
     assert table.empty and table.columns.tolist() == ["Metadata_Target", "n_perturbations",
-                                                      *activity.RESULT_COLUMNS]
+                                                      *activity.RESULT_COLUMNS, "test"]
 
 
 # --- nELISA, mapped as new data, equals the nELISA pipeline ------------------------------------

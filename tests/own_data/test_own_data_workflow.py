@@ -70,7 +70,9 @@ def test_example_config_runs_end_to_end_with_shards(tmp_path):
     summary = pd.read_csv(work / "results/own_data/reproduction.csv")
     assert summary.columns.tolist() == ["figure", "quantity", "paper", "ours", "note"]
     assert (summary["paper"] == "(own data)").all()
-    assert set(summary["figure"]) == {"own_example_activity", "own_example_consistency"}
+    # the rows of the other metrics beside mAP (docs/methods.md §15) come with their figure's id
+    assert set(summary["figure"]) == {"own_example_activity", "own_example_consistency",
+                                      "metrics_own_example"}
     rows = summary.set_index("quantity")
     assert rows.loc["perturbations retrieved (activity)", "ours"] == f"{table['retrieved'].mean():.0%}"
     assert rows.loc["features dropped: zero dispersion", "ours"] == "0"
@@ -87,12 +89,15 @@ def test_example_config_runs_end_to_end_with_shards(tmp_path):
         return _planned(work, env, "own_data_reproduction", "--configfile", name)
 
     gather = {"own_data_activity": 1, "own_data_consistency": 1, "own_data_figure": 2,
+              "own_data_metrics": 1, "own_data_metrics_figure": 1,
               "own_data_summary": 1, "own_data_combine": 1, "own_data_reproduction": 1}
     # batch size, threads and the order of the keys in the config file change nothing
     assert changed("tuning.yaml", sort_keys=True, **{"map.batch_size": 7, "map.threads": 1}) == {}
     # null size, seed and threshold rerun the gathering step and what follows: not the prepare
     # step, not the AP jobs
     assert changed("null.yaml", null_size=2000, seed=3, threshold=0.1) == gather
+    # so does the test of the calls (map.test, docs/methods.md §1.9)
+    assert changed("test.yaml", **{"map.test": "exact"}) == gather
     # the similarity reruns the AP jobs too, not the prepare step
     assert changed("similarity.yaml", similarity="correlation") == {"own_data_ap_shard": 2, **gather}
     # the shard count plans the new AP jobs and the gathering, not the prepare step

@@ -78,7 +78,8 @@ def test_bulk_ap_is_retrieval_of_same_gene_guides_against_neg_guides():
         expected = design_ap(feats, i, positives, neg)
         got = table.loc[table["perturbation"] == bulk[GUIDE].iloc[i], "mAP"].item()
         assert got == pytest.approx(expected, abs=1e-12)
-    assert len(table) == 16 and list(table.columns) == ps.BULK_COLUMNS
+    assert len(table) == 16 and list(table.columns) == [*ps.BULK_COLUMNS, "test"]
+    assert (table["test"] == "shared").all()
 
 
 def test_bulk_table_equals_copairs_with_the_authors_config(tmp_path):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binom
+from scipy.spatial.distance import cdist
+from scipy.stats import binom, binomtest
 
 import mapeval
+from mapreprod import registry
 from mapreprod.settings import MapSettings
 from mapreprod.simulations import simulate
 from mapreprod.simulations.simulate import (
@@ -112,9 +114,10 @@ def test_perturbation_groups_pair_replicates_with_every_control():
 
 
 def null_calls(n_seeds=8, n_perts=60):
-    """Per-method p-values / accuracies at 0% perturbed features over several datasets."""
+    """Per-method p-values / accuracies at 0% perturbed features over several datasets: every mAP
+    test and every baseline (3 replicates, 12 controls: 455 relabelings, 200 drawn)."""
     spec = simulate.FigureSpec(simulate.NORMAL, "bin_exp",
-                               (MapTest("shared"), MapTest("independent", map_null="independent")),
+                               tuple(MapTest(t, test=t) for t in simulate.MAP_TESTS),
                                tuple(simulate.BASELINE_TESTS))
     out = []
     for seed in range(n_seeds):
@@ -131,11 +134,14 @@ def test_permutation_pvalues_are_calibrated_under_the_null():
     # a 99.9% binomial interval around 5% of 480, widened by a quarter (about 2.5%-9%).
     lo, hi = binom.ppf([0.0005, 0.9995], n, 0.05)
     lo, hi = lo * 0.75, hi * 1.25
-    for col in ("mp-value", "MMD"):
+    # label-permutation tests (the relabelings of the permutation mAP test for energy distance)
+    for col in ("mp-value", "MMD", "permutation", "energy distance"):
         calls = int((res[col] < 0.05).sum())
         assert lo <= calls <= hi, f"{col}: {calls} of {n} called at 0% perturbed features"
-    # the copairs-style shared null is conservative (the mAP null is the single-AP null)
+    # the copairs-style shared null is conservative (the mAP null is the single-AP null), and
+    # its exact (enumerated) version too
     assert (res["shared"] < 0.05).sum() <= hi
+    assert (res["exact"] < 0.05).sum() <= hi
     # the independent-draw null ignores that replicates' APs are correlated: never more
     # conservative than the shared one (figS_null shows its false-positive rate)
     assert (res["independent"] < 0.05).sum() >= (res["shared"] < 0.05).sum()
@@ -185,25 +191,36 @@ def test_bad_inputs_are_rejected():
                           MapSettings(null_size=10))
     with pytest.raises(ValueError, match="unknown test"):
         simulate.FigureSpec(simulate.NORMAL, "bin_exp", (MapTest("mAP"),), ("energy",))
+    with pytest.raises(ValueError, match="unknown test 'bootstrap'"):
+        MapTest("mAP", test="bootstrap")
+    meta, feats = generate_profiles(10, 2, 2, 0, n_perts=3)
+    with pytest.raises(ValueError, match="unknown mAP test"):
+        simulate.map_pvalues(meta, feats, MapSettings(null_size=10), ("map_null",))
+    with pytest.raises(ValueError, match="map_null_size"):
+        simulate.map_pvalues(meta, feats, MapSettings(), ("shared",))
     with pytest.raises(ValueError, match="family"):
         generate_profiles(5, 2, 2, 1, 3, Family("uniform", (0, 1), (1, 1)))
 
 
-def test_map_pvalues_use_the_similarity_null_size_seed_and_group_null_of_the_settings():
+def test_map_pvalues_use_the_similarity_null_size_seed_and_test_of_each_column():
     # oracle: the engine called by hand with the reference-index design of docs/methods.md §2.3
     meta, feats = generate_profiles(30, 3, 4, 20, n_perts=6, seed=5)
     settings = MapSettings(similarity="euclidean", null_size=200, seed=11)
-    got = simulate.map_pvalues(meta, feats, settings, ("shared", "independent"))
+    got = simulate.map_pvalues(meta, feats, settings, simulate.MAP_TESTS, n_permutations=150)
+    assert list(got.columns) == ["Metadata_Perturbation", *simulate.MAP_TESTS]
     ref = meta.copy()
     ctrl = ref["Metadata_Perturbation"] == "negative_control"
     ref["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(ref)), -1)
     design = ["Metadata_Perturbation", "Metadata_Control_Index"]
     ap = mapeval.average_precision(ref, feats, design, [], [], design, similarity="euclidean")
-    for null in ("shared", "independent"):
-        want = mapeval.mean_average_precision(ap, "Metadata_Perturbation", 200, seed=11,
-                                              map_null=null)
+    for test, kw in (("shared", {}), ("independent", {"map_null": "independent"}),
+                     ("exact", {"null_sampler": "exact"})):
+        want = mapeval.mean_average_precision(ap, "Metadata_Perturbation", 200, seed=11, **kw)
         want = want.sort_values("Metadata_Perturbation")
-        np.testing.assert_array_equal(got[null].to_numpy(), want["p_value"].to_numpy())
+        np.testing.assert_array_equal(got[test].to_numpy(), want["p_value"].to_numpy())
+    want = mapeval.permutation_map(ref, feats, design, [], [], design, "Metadata_Perturbation",
+                                   n_permutations=150, seed=11, similarity="euclidean")
+    np.testing.assert_array_equal(got["permutation"].to_numpy(), want["p_value"].to_numpy())
 
 
 def test_each_map_test_of_a_spec_sets_its_similarity_and_null():
@@ -217,6 +234,112 @@ def test_each_map_test_of_a_spec_sets_its_similarity_and_null():
         np.testing.assert_array_equal(res[test.column].to_numpy(), alone["shared"].to_numpy())
 
 
+def test_paper_figures_compute_only_the_papers_methods():
+    """New tests and intervals go into our figures only: the paper's figures keep the shared mAP
+    null and the authors' three baselines, so their tables stay value for value."""
+    rows = registry.figures()
+    rows = rows[rows["dataset"] == "simulations"]
+    for fig, paper in zip(rows["id"], rows["paper"]):
+        spec = FIGURE_SPECS[fig]
+        if paper == "ours":
+            continue
+        assert not spec.intervals and spec.columns == spec.methods, fig
+        assert all(m.test == "shared" for m in spec.maps), fig
+        assert spec.baselines in ((), simulate.PAPER_BASELINES), fig
+    assert simulate.PAPER_BASELINES == ("mp-value", "MMD", "k-means")
+
+
+def pool_statistic_pvalues(meta, feats, n_permutations, seed, statistic):
+    """p-value of every perturbation from the relabelings of mapeval's permutation_plan, with
+    the statistic computed here from scratch: (1 + #{perm >= obs}) / (1 + B), or #{>=} / count
+    over all relabelings when they are enumerated (the observed one among them)."""
+    ref = simulate.with_control_index(meta)
+    design = simulate.REFERENCE_DESIGN
+    plan = mapeval.permutation.permutation_plan(ref, design, [], [], design,
+                                                "Metadata_Perturbation", n_permutations, seed)
+    out = []
+    for row in plan.itertuples():
+        obs = statistic(row.labelled, row.pool)
+        perm = np.array([statistic(lab, row.pool) for lab in row.relabelings])
+        hits = int((perm >= obs - 1e-9 * max(1.0, abs(obs))).sum())
+        out.append(hits / len(perm) if row.enumerated else (1 + hits) / (1 + len(perm)))
+    return np.array(out), plan
+
+
+def test_energy_distance_column_is_the_label_permutation_test_of_the_energy_statistic():
+    """Oracle: E = 2 mean||x - y|| - mean||x - x'|| - mean||y - y'|| (Euclidean, scipy's cdist)
+    on the replicates x and the rest of the pool y, over the permutation mAP test's relabelings."""
+
+    def energy(lab, pool):
+        x, y = feats[lab], feats[np.setdiff1d(pool, lab)]
+        return 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
+
+    spec = simulate.FigureSpec(simulate.NORMAL, "bin_exp", (), ("energy distance",))
+    # 2 x 3 controls: comb(8, 2) = 28 relabelings, all enumerated; 3 x 3: 220 > 60, 60 drawn
+    for plates, enumerated in ((2, True), (3, False)):
+        meta, feats = generate_profiles(25, plates, 3, 30, n_perts=6, seed=plates)
+        settings = MapSettings(null_size=50, seed=13)
+        res = simulate.evaluate_condition(meta, feats, spec, settings,
+                                          SimulationOptions(n_permutations=60))
+        want, plan = pool_statistic_pvalues(meta, feats, 60, 13, energy)
+        assert plan["enumerated"].all() == enumerated
+        np.testing.assert_allclose(res["energy distance"].to_numpy(), want, rtol=0, atol=1e-12)
+
+
+def test_permutation_column_is_the_label_permutation_test_of_the_map():
+    """Oracle: each relabelled query's AP by brute force (cosine, its positives = the other
+    relabelled profiles, negatives = the rest of the pool), mAP over the relabelled profiles."""
+
+    def mean_ap(lab, pool):
+        lab = np.asarray(lab)
+        aps = []
+        for q in lab:
+            others = pool[pool != q]
+            sim = 1 - cdist(feats[[q]], feats[others], "cosine")[0]
+            hit = np.isin(others, lab)[np.argsort(-sim, kind="stable")]
+            ranks = np.flatnonzero(hit) + 1
+            aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
+        return float(np.mean(aps))
+
+    spec = simulate.FigureSpec(simulate.NORMAL, "bin_exp",
+                               (MapTest("perm", test="permutation"),))
+    for plates, enumerated in ((3, False), (2, True)):
+        meta, feats = generate_profiles(25, plates, 3, 30, n_perts=6, seed=plates)
+        res = simulate.evaluate_condition(meta, feats, spec, MapSettings(null_size=50, seed=13),
+                                          SimulationOptions(n_permutations=60))
+        want, plan = pool_statistic_pvalues(meta, feats, 60, 13, mean_ap)
+        assert plan["enumerated"].all() == enumerated
+        np.testing.assert_allclose(res["perm"].to_numpy(), want, rtol=0, atol=1e-12)
+
+
+def test_recall_intervals_are_clopper_pearson_of_the_calls():
+    res = pd.DataFrame({"Metadata_Perturbation": list("abcdefgh"),
+                        "mAP p-value": [0.01, 0.049, 0.05, 0.5, 0.2, 0.001, 0.9, 0.3],
+                        "k-means": [1.0, 0.99, 1.0, 0.5, 1.0, 1.0, 1.0, 1.0]})
+    counts = simulate.calls(res)
+    assert counts == {"mAP p-value": 3, "k-means": 6}
+    got = simulate.recall_intervals(counts, len(res))
+    for method, k in counts.items():
+        ci = binomtest(k, 8).proportion_ci(0.95, method="exact")
+        lo, hi = simulate.interval_columns(method)
+        assert got[lo] == pytest.approx(ci.low, abs=1e-12)
+        assert got[hi] == pytest.approx(ci.high, abs=1e-12)
+
+
+def test_interval_figures_add_interval_columns_after_the_recalls():
+    grid = simulate.simulation_grid([20], {2: [3]}, [0, 50])
+    # the interval figure with the baselines and energy distance (figS_energy)
+    fig = next(f for f, sp in FIGURE_SPECS.items() if sp.intervals and "energy distance" in sp.baselines)
+    spec = FIGURE_SPECS[fig]
+    table = simulate.run_grid(fig, grid, MapSettings(null_size=50, seed=3),
+                              SimulationOptions(n_perts=6, n_permutations=40))
+    assert list(table.columns[: len(spec.columns)]) == spec.columns
+    assert spec.columns[: len(spec.methods)] == spec.methods
+    for m in spec.methods:
+        lo, hi = simulate.interval_columns(m)
+        assert ((table[lo] <= table[m]) & (table[m] <= table[hi])).all(), m
+
+
 def test_design_is_the_section_without_the_engine_keys():
     section = {"n_perts": 7, "n_permutations": 9, "map_null_size": 5, "seed": 1,
                "mmd_bandwidth": "median", "kmeans_n_init": 3, "n_feats": [10]}
@@ -225,6 +348,21 @@ def test_design_is_the_section_without_the_engine_keys():
     assert SimulationOptions.from_config(design) == SimulationOptions(7, 9, "median", 3)
     # absent keys keep the paper's values
     assert SimulationOptions.from_config({}) == SimulationOptions(100, 1000, "sqrt_half_median", 10)
+
+
+def test_each_figure_takes_its_perturbations_from_its_own_key():
+    design = {"n_perts": 7, "ours_n_perts": 3, "n_permutations": 9}
+    for fig, spec in FIGURE_SPECS.items():
+        want = 3 if spec.n_perts_key == "ours_n_perts" else 7
+        assert simulate.figure_options(fig, design) == SimulationOptions(want, 9), fig
+        # without the figure's own key: the section's n_perts
+        assert simulate.figure_options(fig, {"n_perts": 7}).n_perts == 7, fig
+    # our figures (registry paper "ours") use ours_n_perts, the paper's use n_perts
+    rows = registry.figures()
+    rows = rows[rows["dataset"] == "simulations"]
+    for fig, paper in zip(rows["id"], rows["paper"]):
+        want = "ours_n_perts" if paper == "ours" else "n_perts"
+        assert FIGURE_SPECS[fig].n_perts_key == want, fig
 
 
 def test_default_simulation_map_pvalues_are_the_authors_copairs_values():

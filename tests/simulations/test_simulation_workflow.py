@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from mapreprod.registry import figure_ids
+from mapreprod.simulations import simulate
 from mapreprod.simulations.simulate import FIGURE_SPECS
 from workflow_utils import copy_repo, snakemake
 
@@ -59,15 +60,20 @@ def test_tables_have_the_authors_columns_and_one_row_per_condition(tiny_run):
         if spec.baselines:  # the authors' columns, in their order (other methods may be added)
             assert [m for m in methods if m in AUTHORS_METHODS] == AUTHORS_METHODS, fig
         t = pd.read_csv(tiny_run / f"results/tables/{fig}.csv")
-        assert list(t.columns) == [*methods, *grid, "n_perts"], fig
+        assert list(t.columns) == [*spec.columns, *grid, "n_perts"], fig
         # 2 n_feats x 2 (plates, controls) designs x 2 steps
         assert len(t) == 8, fig
         assert set(t["n_controls"]) == {4, 6}
         assert ((t[methods] >= 0) & (t[methods] <= 1)).all().all()
+        if spec.intervals:
+            for m in methods:
+                lo, hi = simulate.interval_columns(m)
+                assert ((t[lo] <= t[m]) & (t[m] <= t[hi])).all(), (fig, m)
     s2 = pd.read_csv(tiny_run / "results/tables/figS2.csv")
     assert sorted(s2["features_differ"].unique()) == [10, 100]
-    null = pd.read_csv(tiny_run / "results/tables/figS_null.csv")
-    assert 0 in set(null["features_differ"])
+    for fig in FIGS:
+        if FIGURE_SPECS[fig].steps == "calibration":  # figS_null, figS_energy: with 0%
+            assert 0 in set(pd.read_csv(tiny_run / f"results/tables/{fig}.csv")["features_differ"])
 
 
 @pytest.mark.workflow

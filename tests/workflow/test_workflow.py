@@ -50,7 +50,8 @@ def test_snakefmt_clean():
     [
         (["typo_key=1"], "typo_key"),
         (["map={'null_sampler': 'slow'}"], "slow"),
-        (["map={'map_null': 'other'}"], "other"),
+        (["map={'test': 'other'}"], "other"),
+        (["map={'map_null': 'shared'}"], "was renamed: use map.test"),
         (["datasets=['mitochek']"], "mitochek"),
         (["data={'retries': 0}"], "retries"),
     ],

@@ -115,6 +115,16 @@ def _dotted(path) -> str:
     return out or "<root>"
 
 
+#: Keys that were renamed (dotted path of the old key -> what to write instead); a config that
+#: still sets one gets this message rather than the generic unknown-key one.
+RENAMED_KEYS = {
+    "map.map_null": (
+        "map.test (shared | independent | exact | permutation): map_null: shared -> test: "
+        "shared, map_null: independent -> test: independent (docs/methods.md §1.9)"
+    ),
+}
+
+
 def _describe(error) -> str:
     key = _dotted(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -122,7 +132,13 @@ def _describe(error) -> str:
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         where = f"under '{key}'" if key != "<root>" else "at the top level"
-        return f"unknown config key(s) {extra} {where}; allowed: {allowed}"
+        dotted = {name: f"{key}.{name}" if key != "<root>" else name for name in extra}
+        renamed = [f"config key '{dotted[n]}' was renamed: use {RENAMED_KEYS[dotted[n]]}"
+                   for n in extra if dotted[n] in RENAMED_KEYS]
+        unknown = [n for n in extra if dotted[n] not in RENAMED_KEYS]
+        if unknown:
+            renamed.append(f"unknown config key(s) {unknown} {where}; allowed: {allowed}")
+        return "; ".join(renamed)
     msg = f"config key '{key}': {error.message}"
     if "enum" in schema:
         msg += f" (allowed: {schema['enum']})"

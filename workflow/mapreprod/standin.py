@@ -1,5 +1,6 @@
 """Helpers shared by the generated stand-ins of every dataset: real CellProfiler feature names
-(from Cell Health plate SQ00014613) and plate well names."""
+(from Cell Health plate SQ00014613, extended by names of CellProfiler's grammar for real-size
+profiles) and plate well names."""
 
 from __future__ import annotations
 
@@ -97,13 +98,73 @@ SPECIAL_FEATURES: dict[str, str] = {
 DUPLICATED_FEATURE = "Nuclei_AreaShape_Center_Y"
 
 
+#: Cell Painting channels, as CellProfiler names them in the Broad's profiles.
+CHANNELS: tuple[str, ...] = ("DNA", "RNA", "Mito", "AGP", "ER")
+_SHAPES = (
+    "Area", "BoundingBoxArea", "Compactness", "Eccentricity", "EulerNumber", "Extent",
+    "FormFactor", "MajorAxisLength", "MaxFeretDiameter", "MaximumRadius", "MeanRadius",
+    "MedianRadius", "MinFeretDiameter", "MinorAxisLength", "Orientation", "Perimeter", "Solidity",
+    *(f"Zernike_{n}_{m}" for n in range(10) for m in range(n % 2, n + 1, 2)),
+)
+_INTENSITIES = (
+    "IntegratedIntensity", "IntegratedIntensityEdge", "LowerQuartileIntensity", "MADIntensity",
+    "MassDisplacement", "MaxIntensity", "MaxIntensityEdge", "MeanIntensity", "MeanIntensityEdge",
+    "MedianIntensity", "MinIntensity", "MinIntensityEdge", "StdIntensity", "StdIntensityEdge",
+    "UpperQuartileIntensity",
+)
+_TEXTURES = (
+    "AngularSecondMoment", "Contrast", "Correlation", "DifferenceEntropy", "DifferenceVariance",
+    "Entropy", "InfoMeas1", "InfoMeas2", "InverseDifferenceMoment", "SumAverage", "SumEntropy",
+    "SumVariance", "Variance",
+)
+#: Largest ``n_features`` of :func:`feature_names` (real names, then CellProfiler's grammar).
+MAX_FEATURES = 1850
+
+
+def grammar_feature_names() -> list[str]:
+    """Feature names of CellProfiler's grammar (Cells/Cytoplasm/Nuclei x AreaShape, Correlation,
+    Granularity, Intensity, RadialDistribution, Texture; no Costes feature), ordered round-robin
+    over the compartment x feature type groups so that any prefix spans every group. For
+    stand-ins with as many features as real profiles (Cell Health's 1,783)."""
+    pairs = [(a, b) for i, a in enumerate(CHANNELS) for b in CHANNELS[i + 1:]]
+    ordered = [(a, b) for a in CHANNELS for b in CHANNELS if a != b]
+    groups: list[list[str]] = []
+    for comp in ("Cells", "Cytoplasm", "Nuclei"):
+        groups += [
+            [f"{comp}_AreaShape_{s}" for s in _SHAPES],
+            [f"{comp}_Correlation_{m}_{a}_{b}" for m in ("Correlation", "Overlap") for a, b in pairs]
+            + [f"{comp}_Correlation_{m}_{a}_{b}" for m in ("K", "RWC", "Manders")
+               for a, b in ordered],
+            [f"{comp}_Granularity_{k}_{c}" for k in range(1, 17) for c in CHANNELS],
+            [f"{comp}_Intensity_{m}_{c}" for m in _INTENSITIES for c in CHANNELS],
+            [f"{comp}_RadialDistribution_{m}_{c}_{k}of4" for m in ("FracAtD", "MeanFrac",
+                                                                   "RadialCV")
+             for c in CHANNELS for k in range(1, 5)],
+            [f"{comp}_Texture_{m}_{c}_{s}_0" for s in (3, 5, 10, 20) for m in _TEXTURES
+             for c in CHANNELS] + [f"{comp}_Texture_Gabor_{c}_{s}" for s in (3, 5, 10, 20)
+                                   for c in CHANNELS],
+        ]
+    names: list[str] = []
+    for depth in range(max(len(g) for g in groups)):
+        names += [g[depth] for g in groups if depth < len(g)]
+    return names
+
+
 def feature_names(n_features: int) -> list[str]:
     """``n_features`` real names: every special feature, then regular features taken round-robin
-    over the compartment x feature type groups so that every group is represented."""
+    over the compartment x feature type groups so that every group is represented. Beyond the
+    real names (155) all of them are used and names of CellProfiler's grammar
+    (:func:`grammar_feature_names`) fill up to ``n_features`` (at most :data:`MAX_FEATURES`)."""
     n_regular = n_features - len(SPECIAL_FEATURES)
-    if not 40 <= n_features <= len(REGULAR_FEATURES) + len(SPECIAL_FEATURES):
+    n_real = len(REGULAR_FEATURES) + len(SPECIAL_FEATURES)
+    if not 40 <= n_features <= MAX_FEATURES:
         raise ValueError(f"n_features (generated CellProfiler features) must be in [40, "
-                         f"{len(REGULAR_FEATURES) + len(SPECIAL_FEATURES)}], got {n_features}")
+                         f"{MAX_FEATURES}], got {n_features}")
+    if n_features > n_real:
+        taken = set(REGULAR_FEATURES) | set(SPECIAL_FEATURES)
+        extra = [name for name in grammar_feature_names() if name not in taken]
+        return [*REGULAR_FEATURES, *extra[: n_regular - len(REGULAR_FEATURES)],
+                *SPECIAL_FEATURES]
     groups: dict[str, list[str]] = {}
     for name in REGULAR_FEATURES:
         groups.setdefault("_".join(name.split("_")[:2]), []).append(name)

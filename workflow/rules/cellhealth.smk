@@ -4,7 +4,7 @@
 # or used alone; Fig 3E/3F: consistency of guides targeting the same gene. With
 # cellhealth.synthetic the same rules run on generated plates (resources/cellhealth_synthetic/).
 # Figure ids of this part, from the registry (workflow/mapreprod/figures.tsv).
-CELLHEALTH_FIGURES = figure_ids("cellhealth")
+CELLHEALTH_FIGURES = figure_ids("cellhealth", "cellhealth_figure")
 
 CELLHEALTH = config["cellhealth"]
 CELLHEALTH_PLATES = [f"SQ000146{i}" for i in range(10, 19)]
@@ -67,6 +67,8 @@ rule cellhealth_synthetic_data:
         truth="resources/cellhealth_synthetic/truth.csv",
     log:
         "logs/cellhealth/cellhealth_synthetic_data.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_synthetic_data.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -91,6 +93,8 @@ rule cellhealth_preprocess:
         beyond="results/cellhealth/profiles_{ch_preprocessing}_beyond_1e6.csv",
     log:
         "logs/cellhealth/cellhealth_preprocess_{ch_preprocessing}.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_preprocess_{ch_preprocessing}.tsv"
     conda:
         "../../envs/pycytominer.yaml"
     threads: 1
@@ -112,6 +116,8 @@ rule cellhealth_plate_well:
         table=CELLHEALTH_TABLES["plate_well"],
     log:
         "logs/cellhealth/cellhealth_plate_well.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_plate_well.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
@@ -133,6 +139,8 @@ rule cellhealth_activity:
         ap="results/cellhealth/phenotypic_activity_{ch_control}_ap.csv",
     log:
         "logs/cellhealth/cellhealth_activity_{ch_control}.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_activity_{ch_control}.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
@@ -152,6 +160,8 @@ rule cellhealth_feature_groups:
         table="results/cellhealth/{ch_groups}_analysis.csv",
     log:
         "logs/cellhealth/cellhealth_feature_groups_{ch_groups}.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_feature_groups_{ch_groups}.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
@@ -173,6 +183,8 @@ rule cellhealth_consistency:
         ap=CELLHEALTH_TABLES["consistency_ap"],
     log:
         "logs/cellhealth/cellhealth_consistency.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_consistency.tsv"
     conda:
         "../../envs/pycytominer.yaml"
     threads: MAP_THREADS
@@ -194,6 +206,8 @@ rule cellhealth_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/cellhealth/cellhealth_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(CELLHEALTH_FIGURES),
     conda:
@@ -217,10 +231,13 @@ rule cellhealth_reproduction:
             f"beyond_{prep}": f"results/cellhealth/profiles_{prep}_beyond_1e6.csv"
             for prep in ("standardize", "mad_robustize")
         },
+        metrics="results/cellhealth/metrics.csv",
     output:
         table="results/cellhealth/reproduction.csv",
     log:
         "logs/cellhealth/cellhealth_reproduction.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_reproduction.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -231,3 +248,73 @@ rule cellhealth_reproduction:
         synthetic=CELLHEALTH["synthetic"],
     script:
         "../scripts/cellhealth_reproduction.py"
+
+
+# The other metrics beside mAP (docs/methods.md §15), per cell line on the activity step's
+# profiles: energy distance to the cutting controls (permutation p-value, the relabelings of
+# map.test: permutation) and its agreement with each guide's activity call, known-relationship
+# recall of the gene-level profiles (annotations.smk), and the cell-count baseline of the raw
+# plates. Drawn as metrics_cellhealth.
+CELLHEALTH_METRICS = metrics.output_paths(
+    "cellhealth", ["summary", "energy", "recall", "cell_count"]
+)
+
+
+rule cellhealth_metrics:
+    input:
+        **annotations.relationship_inputs("cellhealth", CELLHEALTH["synthetic"]),
+        profiles="results/cellhealth/profiles_mad_robustize.parquet",
+        activity=CELLHEALTH_TABLES["activity_map"],
+        plates=(
+            CELLHEALTH_PLATE_FILES
+            if CELLHEALTH["metrics"]["cell_count_feature"]
+            else []
+        ),
+    output:
+        **CELLHEALTH_METRICS,
+    log:
+        "logs/cellhealth/cellhealth_metrics.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/cellhealth_metrics.tsv"
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=map_settings(
+            "cellhealth",
+            fields=METRICS_SETTINGS_FIELDS,
+            null_size=CELLHEALTH_NULL_SIZE,
+        ),
+        test=settings.from_config(config, "cellhealth").test,
+        relationship_inputs=annotations.INPUT_NAMES,
+        cell_count_feature=CELLHEALTH["metrics"]["cell_count_feature"],
+    script:
+        "../scripts/cellhealth_metrics.py"
+
+
+rule cellhealth_metrics_figure:
+    input:
+        **CELLHEALTH_METRICS,
+    output:
+        **figure_outputs("metrics_cellhealth"),
+    log:
+        "logs/cellhealth/figure_metrics_cellhealth.log",
+    benchmark:
+        "logs/benchmarks/cellhealth/figure_metrics_cellhealth.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        figure="metrics_cellhealth",
+        options={
+            "threshold": settings.from_config(config, "cellhealth").threshold,
+            **({"standin": "cellhealth.synthetic"} if CELLHEALTH["synthetic"] else {}),
+        },
+    script:
+        "../scripts/figure.py"

@@ -97,6 +97,8 @@ def all_targets():
         figures
         + OWN_DATA_TARGETS
         + ["results/reproduction.csv", "results/reproduction.md"]
+        # the cost of every job (workflow/rules/benchmarks.smk)
+        + ["results/benchmarks.csv"]
     )
 
 

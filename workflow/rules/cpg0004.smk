@@ -45,6 +45,8 @@ rule cpg0004_synthetic_labels:
         samples=f"resources/cpg0004_synthetic/{CPG0004_LABEL_FILES['samples']}",
     log:
         "logs/cpg0004/cpg0004_synthetic_labels.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_synthetic_labels.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -67,6 +69,8 @@ rule cpg0004_synthetic_profiles:
         truth="resources/cpg0004_synthetic/planted_truth.csv",
     log:
         "logs/cpg0004/cpg0004_synthetic_profiles.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_synthetic_profiles.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -89,6 +93,8 @@ rule cpg0004_labels:
         mapper="results/cpg0004/name_mapper.csv",
     log:
         "logs/cpg0004/cpg0004_labels.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_labels.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -107,6 +113,8 @@ rule cpg0004_activity:
         map="results/cpg0004/map_activity.csv",
     log:
         "logs/cpg0004/cpg0004_activity.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_activity.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
@@ -131,6 +139,8 @@ rule cpg0004_consistency:
         map="results/cpg0004/map_consistency.csv",
     log:
         "logs/cpg0004/cpg0004_consistency.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_consistency.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
@@ -152,8 +162,10 @@ rule cpg0004_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/cpg0004/figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/figure_{figure}.tsv"
     wildcard_constraints:
-        figure="|".join(figure_ids("cpg0004")),
+        figure="|".join(figure_ids("cpg0004", "cpg0004_figure")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -175,6 +187,8 @@ rule cpg0004_reproduction:
         table="results/cpg0004/reproduction.csv",
     log:
         "logs/cpg0004/cpg0004_reproduction.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_reproduction.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -186,3 +200,63 @@ rule cpg0004_reproduction:
         activity_filter=CPG0004["consistency_activity_filter"],
     script:
         "../scripts/cpg0004_reproduction.py"
+
+
+# The other metrics beside mAP (docs/methods.md §15): energy distance of each compound at the
+# activity dose to its plates' DMSO wells (permutation p-value, the relabelings of map.test:
+# permutation) and its agreement with the S7A call; retrieval metrics of the S7C consensus
+# profiles by target and mechanism. Drawn as metrics_cpg0004.
+CPG0004_METRICS = metrics.output_paths("cpg0004", ["summary", "energy", "retrieval"])
+
+
+rule cpg0004_metrics:
+    input:
+        **CPG0004_ACTIVITY_FILTER,
+        profiles=f"{CPG0004_INPUTS}/profiles.csv.gz",
+        activity=rules.cpg0004_activity.output.map,
+        consensus=f"{CPG0004_INPUTS}/consensus_profiles.csv.gz",
+        labels=rules.cpg0004_labels.output.labels,
+    output:
+        **CPG0004_METRICS,
+    log:
+        "logs/cpg0004/cpg0004_metrics.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/cpg0004_metrics.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=16000,
+        runtime=120,
+    params:
+        settings=map_settings("cpg0004", fields=METRICS_SETTINGS_FIELDS),
+        test=settings.from_config(config, "cpg0004").test,
+        dose=CPG0004["dose"],
+        activity_filter=CPG0004["consistency_activity_filter"],
+    script:
+        "../scripts/cpg0004_metrics.py"
+
+
+rule cpg0004_metrics_figure:
+    input:
+        **CPG0004_METRICS,
+    output:
+        **figure_outputs("metrics_cpg0004"),
+    log:
+        "logs/cpg0004/figure_metrics_cpg0004.log",
+    benchmark:
+        "logs/benchmarks/cpg0004/figure_metrics_cpg0004.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        figure="metrics_cpg0004",
+        options={
+            "threshold": settings.from_config(config, "cpg0004").threshold,
+            **CPG0004_FIGURE_OPTIONS,
+        },
+    script:
+        "../scripts/figure.py"

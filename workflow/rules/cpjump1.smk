@@ -42,11 +42,11 @@ if "cpjump1" in config["datasets"] and not CPJUMP1_PLATES:
 CPJUMP1_PROFILE_FILES = [
     f"{CPJUMP1_INPUTS}/{cpjump1_inputs.profile_file(p)}" for p in CPJUMP1_PLATES
 ]
-# Engine settings the CPJUMP1 results depend on: the AP p-values' null (size, seed, sampler) and
-# the class q-value threshold. Each task's similarity is the notebooks' (not a config key) and no
-# mAP null is drawn (class q-values come from the AP p-values), so similarity and map_null are
-# not part of the param.
-CPJUMP1_MAP_FIELDS = ["null_size", "threshold", "seed", "null_sampler"]
+# Engine settings the CPJUMP1 results depend on: the AP p-values' null (size, seed, sampler;
+# map.test: exact enumerates it, the permutation test has no AP-level version: docs/methods.md
+# §1.9) and the class q-value threshold. Each task's similarity is the notebooks' (not a config
+# key), so similarity is not part of the param.
+CPJUMP1_MAP_FIELDS = ["null_size", "threshold", "seed", "null_sampler", "test"]
 
 
 # The stand-in's plate maps and metadata: real (downloaded, or copied from a local mirror) or
@@ -106,6 +106,8 @@ rule cpjump1_synthetic_data:
         ],
     log:
         "logs/cpjump1/cpjump1_synthetic_data.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_synthetic_data.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -132,6 +134,8 @@ rule cpjump1_profiles:
         ),
     log:
         "logs/cpjump1/cpjump1_profiles.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_profiles.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -160,6 +164,8 @@ rule cpjump1_activity:
         ],
     log:
         "logs/cpjump1/cpjump1_activity.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_activity.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 2
@@ -184,6 +190,8 @@ rule cpjump1_matching:
         classes=expand("results/cpjump1/matching/{c}.csv", c=CPJUMP1_MATCHING),
     log:
         "logs/cpjump1/cpjump1_matching.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_matching.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 2
@@ -208,6 +216,8 @@ rule cpjump1_cross:
         classes=expand("results/cpjump1/cross/{p}.csv", p=CPJUMP1_CROSS),
     log:
         "logs/cpjump1/cpjump1_cross.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_cross.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 2
@@ -233,6 +243,8 @@ rule cpjump1_directionality:
         summary="results/cpjump1/directionality_summary.csv",
     log:
         "logs/cpjump1/cpjump1_directionality.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_directionality.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -252,8 +264,10 @@ rule cpjump1_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/cpjump1/cpjump1_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_figure_{figure}.tsv"
     wildcard_constraints:
-        figure="|".join(figure_ids("cpjump1")),
+        figure="|".join(figure_ids("cpjump1", "cpjump1_figure")),
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -277,6 +291,8 @@ rule cpjump1_reproduction:
         table="results/cpjump1/reproduction.csv",
     log:
         "logs/cpjump1/cpjump1_reproduction.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_reproduction.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -292,3 +308,65 @@ rule cpjump1_reproduction:
         multilabel_negatives=CPJUMP1["multilabel_negatives"],
     script:
         "../scripts/cpjump1_reproduction.py"
+
+
+# The other metrics beside mAP (docs/methods.md §15), per condition on the detection profiles:
+# energy distance of each perturbation to the negative controls of its plates (permutation
+# p-value, the relabelings of map.test: permutation) and its agreement with the detection call;
+# known-relationship recall of the CRISPR and ORF genes (annotations.smk); retrieval of the
+# detected compounds by target. Drawn as metrics_cpjump1.
+CPJUMP1_METRICS = metrics.output_paths(
+    "cpjump1", ["summary", "energy", "recall", "retrieval"]
+)
+
+
+rule cpjump1_metrics:
+    input:
+        **annotations.relationship_inputs("cpjump1", CPJUMP1["synthetic"]),
+        profiles=rules.cpjump1_profiles.output.profiles,
+        classes=[f"results/cpjump1/activity/{c}_all.csv" for c in CPJUMP1_CONDITIONS],
+        annotations=f"{CPJUMP1_INPUTS}/{cpjump1_inputs.ANNOTATION_FILE}",
+    output:
+        **CPJUMP1_METRICS,
+    log:
+        "logs/cpjump1/cpjump1_metrics.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/cpjump1_metrics.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=map_settings("cpjump1", fields=METRICS_SETTINGS_FIELDS),
+        test=settings.from_config(config, "cpjump1").test,
+        conditions=CPJUMP1_CONDITIONS,
+        relationship_inputs=annotations.INPUT_NAMES,
+    script:
+        "../scripts/cpjump1_metrics.py"
+
+
+rule cpjump1_metrics_figure:
+    input:
+        **CPJUMP1_METRICS,
+    output:
+        **figure_outputs("metrics_cpjump1"),
+    log:
+        "logs/cpjump1/figure_metrics_cpjump1.log",
+    benchmark:
+        "logs/benchmarks/cpjump1/figure_metrics_cpjump1.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        figure="metrics_cpjump1",
+        options={
+            "threshold": settings.from_config(config, "cpjump1").threshold,
+            **({"standin": "cpjump1.synthetic"} if CPJUMP1["synthetic"] else {}),
+        },
+    script:
+        "../scripts/figure.py"

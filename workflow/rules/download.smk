@@ -64,6 +64,8 @@ rule download_request:
         touch("resources/{dataset}/.verified/{file}.to-check"),
     log:
         "logs/download/{dataset}/{file}.request.log",
+    benchmark:
+        "logs/benchmarks/download/{dataset}/{file}.request.tsv"
     wildcard_constraints:
         dataset=MANIFEST_REQUEST_REGEX,
     priority: 100
@@ -86,6 +88,8 @@ rule download:
         verified="resources/{dataset}/.verified/{file}.tsv",
     log:
         "logs/download/{dataset}/{file}.log",
+    benchmark:
+        "logs/benchmarks/download/{dataset}/{file}.tsv"
     wildcard_constraints:
         dataset=MANIFEST_DATASET_REGEX,
     # Checks and downloads first: a bad input stops the run before the analyses start.

@@ -16,9 +16,16 @@ MITOCHECK_AP = {
     k: f"results/mitocheck/{col}_ap_results.csv"
     for k, col in MITOCHECK_GROUPINGS.items()
 }
-# Engine settings of the single-cell APs: per-AP p-values (docs/methods.md §1.5), no mAP null,
-# so map_null is not part of the param.
-MITOCHECK_MAP_FIELDS = ["similarity", "null_size", "threshold", "seed", "null_sampler"]
+# Engine settings of the single-cell APs: per-AP p-values (docs/methods.md §1.5; map.test: exact
+# enumerates their null, the permutation test has no AP-level version, §1.9).
+MITOCHECK_MAP_FIELDS = [
+    "similarity",
+    "null_size",
+    "threshold",
+    "seed",
+    "null_sampler",
+    "test",
+]
 MITOCHECK_FIGURE_OPTIONS = (
     {"standin": "mitocheck.synthetic"} if MITOCHECK["synthetic"] else {}
 )
@@ -37,6 +44,8 @@ rule mitocheck_synthetic_data:
         truth="resources/mitocheck_synthetic/planted_truth.csv",
     log:
         "logs/mitocheck/mitocheck_synthetic_data.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_synthetic_data.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -57,6 +66,8 @@ rule mitocheck_control_sample:
         sample="results/mitocheck/control_sample.parquet",
     log:
         "logs/mitocheck/mitocheck_control_sample.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_control_sample.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -80,6 +91,8 @@ rule mitocheck_preprocess:
         merged="results/mitocheck/merged_sc_fs.parquet",
     log:
         "logs/mitocheck/mitocheck_preprocess.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_preprocess.tsv"
     conda:
         "../../envs/pycytominer.yaml"
     threads: 1
@@ -100,6 +113,8 @@ rule mitocheck_ap:
         ap="results/mitocheck/{grouping}_ap_results.csv",
     log:
         "logs/mitocheck/mitocheck_ap_{grouping}.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_ap_{grouping}.tsv"
     wildcard_constraints:
         grouping="Metadata_Gene|Mitocheck_Phenotypic_Class",
     conda:
@@ -122,6 +137,8 @@ rule mitocheck_umap:
         embeddings="results/mitocheck/umap_embeddings.parquet",
     log:
         "logs/mitocheck/mitocheck_umap.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_umap.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -144,6 +161,8 @@ rule mitocheck_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/mitocheck/mitocheck_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(figure_ids("mitocheck", "mitocheck_figure")),
     conda:
@@ -167,6 +186,8 @@ rule mitocheck_umap_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/mitocheck/mitocheck_umap_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_umap_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(figure_ids("mitocheck", "mitocheck_umap_figure")),
     conda:
@@ -191,6 +212,8 @@ rule mitocheck_reproduction:
         table="results/mitocheck/reproduction.csv",
     log:
         "logs/mitocheck/mitocheck_reproduction.log",
+    benchmark:
+        "logs/benchmarks/mitocheck/mitocheck_reproduction.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1

@@ -41,6 +41,8 @@ rule own_data_example:
         truth="resources/own_data_example/planted_truth.csv",
     log:
         "logs/own_data/own_data_example.log",
+    benchmark:
+        "logs/benchmarks/own_data/own_data_example.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -61,6 +63,8 @@ rule own_data_prepare:
         info="results/own_data/{own_name}/prepared.json",
     log:
         "logs/own_data/{own_name}/prepare.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/prepare.tsv"
     conda:
         "../../envs/pycytominer.yaml"
     threads: 1
@@ -82,6 +86,8 @@ rule own_data_ap_shard:
         ap="results/own_data/{own_name}/activity_ap/shard{own_shard}of{own_n_shards}.parquet",
     log:
         "logs/own_data/{own_name}/ap_shard{own_shard}of{own_n_shards}.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/ap_shard{own_shard}of{own_n_shards}.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 2
@@ -98,21 +104,36 @@ rule own_data_ap_shard:
         "../scripts/own_data_ap_shard.py"
 
 
+# The label-permutation test (map.test: permutation) runs in the gather step over the whole
+# prepared table (features read, relabelings in threads; the engine keeps its shared matrices
+# under 4 GB).
+OWN_DATA_PERMUTATION = settings.from_config(config, "own_data").test == "permutation"
+
+
 rule own_data_activity:
     input:
         profiles=rules.own_data_prepare.output.profiles,
+        info=rules.own_data_prepare.output.info,
         shards=OWN.shard_files,
     output:
         table="results/own_data/{own_name}/activity.csv",
         ap="results/own_data/{own_name}/activity_ap.parquet",
     log:
         "logs/own_data/{own_name}/activity.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/activity.tsv"
     conda:
         "../../envs/mapeval.yaml"
-    threads: 1
+    threads: MAP_THREADS if OWN_DATA_PERMUTATION else 1
     resources:
-        mem_mb=lambda wc, input: int(2000 + 0.5 * input.size_mb),
-        runtime=30,
+        mem_mb=lambda wc, input: (
+            int(6000 + 4 * input.size_mb)
+            if OWN_DATA_PERMUTATION
+            else int(2000 + 0.5 * input.size_mb)
+        ),
+        runtime=lambda wc, input: (
+            int(30 + input.size_mb) if OWN_DATA_PERMUTATION else 30
+        ),
     params:
         name="{own_name}",
         entry=own_data_entry,
@@ -131,6 +152,8 @@ rule own_data_consistency:
         info="results/own_data/{own_name}/consistency.json",
     log:
         "logs/own_data/{own_name}/consistency.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/consistency.tsv"
     conda:
         "../../envs/pycytominer.yaml"
     threads: 2
@@ -152,6 +175,8 @@ rule own_data_figure:
         **figure_outputs("own_{own_name}_{own_analysis}"),
     log:
         "logs/own_data/{own_name}/figure_{own_analysis}.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/figure_{own_analysis}.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -170,10 +195,13 @@ rule own_data_summary:
     input:
         unpack(OWN.summary_inputs),
         info=rules.own_data_prepare.output.info,
+        metrics="results/own_data/{own_name}/metrics.csv",
     output:
         table="results/own_data/{own_name}/reproduction.csv",
     log:
         "logs/own_data/{own_name}/summary.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/summary.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -198,6 +226,8 @@ rule own_data_combine:
         table="results/own_data/reproduction.csv",
     log:
         "logs/own_data/combine.log",
+    benchmark:
+        "logs/benchmarks/own_data/combine.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
@@ -214,11 +244,111 @@ rule own_data_combine:
 rule own_data_reproduction:
     input:
         unpack(OWN.reproduction_inputs),
+        # the other metrics beside mAP of every dataset (defined at the end of this file)
+        metrics=lambda wildcards: OWN_METRICS_TARGETS,
     log:
         "logs/own_data/reproduction.log",
+    # no benchmark: this target has no output, and a benchmark file would become one (a
+    # deleted table would then no longer be made again)
     conda:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+
+
+# -- the other metrics beside mAP (docs/methods.md §15) --------------------------------------
+# Every own dataset gets every metric its columns allow: the energy distance to its controls and
+# its agreement with the activity calls; with an annotation column, the retrieval metrics; with
+# own_data.metrics.<name>.gene, the known-relationship recall; with .cell_count, the cell-count
+# baseline. Tables results/own_data/<name>/metrics*.csv, figure metrics_own_<name> (registry id
+# metrics_own_data), rows in the dataset's summary.
+from mapreprod.datasets.own_data import metrics as own_metrics
+
+try:
+    for _name in OWN_DATA.get("metrics") or {}:
+        if _name not in (OWN_DATA.get("datasets") or {}):
+            raise ValueError(
+                f"own_data.metrics.{_name}: there is no dataset {_name!r} under own_data.datasets "
+                f"({sorted(OWN_DATA.get('datasets') or {})})"
+            )
+    OWN_METRICS = {
+        name: own_metrics.metrics_options(name, OWN_DATA.get("metrics"))
+        for name in OWN.specs
+    }
+except ValueError as err:
+    raise WorkflowError(f"Config error: {err}") from None
+OWN_METRICS_TARGETS = [
+    path
+    for name in OWN.specs
+    for path in (
+        *metrics.output_paths(f"own_data/{name}").values(),
+        *figure_targets([f"metrics_own_{name}"]),
+    )
+]
+OWN_DATA_TARGETS.extend(OWN_METRICS_TARGETS)
+# The report finds the registered id of the per-dataset figure files.
+OWN_FIGURE_IDS.update({f"metrics_own_{name}": "metrics_own_data" for name in OWN.specs})
+config["_report_captions"].aliases.update(
+    {f"metrics_own_{name}": "metrics_own_data" for name in OWN.specs}
+)
+
+
+rule own_data_metrics:
+    input:
+        # the relationship files, with own_data.metrics.<name>.gene
+        unpack(
+            lambda wildcards: own_metrics.relationship_inputs(
+                OWN_METRICS[wildcards.own_name]
+            )
+        ),
+        profiles=rules.own_data_prepare.output.profiles,
+        info=rules.own_data_prepare.output.info,
+        activity="results/own_data/{own_name}/activity.csv",
+    output:
+        **metrics.output_paths("own_data/{own_name}"),
+    log:
+        "logs/own_data/{own_name}/metrics.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/metrics.tsv"
+    conda:
+        "../../envs/pycytominer.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=lambda wc, input: int(2000 + 4 * input.size_mb),
+        runtime=lambda wc, input: int(10 + input.size_mb / 10),
+    params:
+        name="{own_name}",
+        entry=own_data_entry,
+        settings=own_data_settings(fields=METRICS_SETTINGS_FIELDS),
+        test=settings.from_config(config, "own_data").test,
+        options=lambda wildcards: OWN_METRICS[wildcards.own_name],
+        relationship_sources=lambda wildcards: own_metrics.relationship_sources(
+            OWN_METRICS[wildcards.own_name]
+        ),
+    script:
+        "../scripts/own_data_metrics.py"
+
+
+rule own_data_metrics_figure:
+    input:
+        **metrics.output_paths("own_data/{own_name}"),
+    output:
+        **figure_outputs("metrics_own_{own_name}"),
+    log:
+        "logs/own_data/{own_name}/figure_metrics.log",
+    benchmark:
+        "logs/benchmarks/own_data/{own_name}/figure_metrics.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        # the registry id; the files are named per dataset
+        figure="metrics_own_data",
+        options=own_data_figure_options,
+    script:
+        "../scripts/figure.py"

@@ -68,6 +68,8 @@ rule perturbseq_synthetic_data:
         counts="resources/perturbseq_synthetic/planted_counts.json",
     log:
         "logs/perturbseq/perturbseq_synthetic_data.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_synthetic_data.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -101,6 +103,8 @@ rule perturbseq_seurat:
         summary=PERTURBSEQ_RESULTS["seurat_summary"],
     log:
         "logs/perturbseq/perturbseq_seurat.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_seurat.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 2
@@ -122,6 +126,8 @@ rule perturbseq_finalize:
         bulk=PERTURBSEQ_RESULTS["bulk_profiles"],
     log:
         "logs/perturbseq/perturbseq_finalize.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_finalize.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -142,6 +148,8 @@ rule perturbseq_bulk_map:
         table=PERTURBSEQ_RESULTS["bulk_map"],
     log:
         "logs/perturbseq/perturbseq_bulk_map.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_bulk_map.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -166,6 +174,8 @@ rule perturbseq_single_cell_map:
         summary=PERTURBSEQ_RESULTS["cell_summary"],
     log:
         "logs/perturbseq/perturbseq_single_cell_map.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_single_cell_map.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 2
@@ -193,6 +203,8 @@ rule perturbseq_umap:
         umap=PERTURBSEQ_RESULTS["umap"],
     log:
         "logs/perturbseq/perturbseq_umap.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_umap.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -214,6 +226,8 @@ rule perturbseq_bulk_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/perturbseq/perturbseq_bulk_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_bulk_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(figure_ids("perturbseq", "perturbseq_bulk_figure")),
     conda:
@@ -237,6 +251,8 @@ rule perturbseq_single_cell_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/perturbseq/perturbseq_single_cell_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_single_cell_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(figure_ids("perturbseq", "perturbseq_single_cell_figure")),
     conda:
@@ -261,6 +277,8 @@ rule perturbseq_umap_figure:
         **figure_outputs("{figure}"),
     log:
         "logs/perturbseq/perturbseq_umap_figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_umap_figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(figure_ids("perturbseq", "perturbseq_umap_figure")),
     conda:
@@ -288,6 +306,8 @@ rule perturbseq_reproduction:
         table="results/perturbseq/reproduction.csv",
     log:
         "logs/perturbseq/perturbseq_reproduction.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_reproduction.tsv"
     conda:
         "../../envs/singlecell.yaml"
     threads: 1
@@ -300,3 +320,66 @@ rule perturbseq_reproduction:
         synthetic=PERTURBSEQ["synthetic"],
     script:
         "../scripts/perturbseq_reproduction.py"
+
+
+# The other metrics beside mAP (docs/methods.md §15), on the bulk profiles of Fig 4E: energy
+# distance of each gene's guide profiles to the non-targeting guide profiles (permutation
+# p-value, the relabelings of map.test: permutation) and its agreement with the gene-level mAP
+# call of the same pairing; known-relationship recall of the target genes (annotations.smk).
+# Drawn as metrics_perturbseq.
+PERTURBSEQ_METRICS = metrics.output_paths("perturbseq", ["summary", "energy", "recall"])
+
+
+rule perturbseq_metrics:
+    input:
+        **annotations.relationship_inputs("perturbseq", PERTURBSEQ["synthetic"]),
+        bulk=PERTURBSEQ_RESULTS["bulk_profiles"],
+    output:
+        **PERTURBSEQ_METRICS,
+    log:
+        "logs/perturbseq/perturbseq_metrics.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/perturbseq_metrics.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: MAP_THREADS
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        settings=map_settings(
+            "perturbseq",
+            fields=METRICS_SETTINGS_FIELDS,
+            null_size=PERTURBSEQ["bulk_null_size"],
+        ),
+        test=settings.from_config(config, "perturbseq").test,
+        unit=PERTURBSEQ["bulk_unit"],
+        variance_threshold=PERTURBSEQ["variance_threshold"],
+        relationship_inputs=annotations.INPUT_NAMES,
+    script:
+        "../scripts/perturbseq_metrics.py"
+
+
+rule perturbseq_metrics_figure:
+    input:
+        **PERTURBSEQ_METRICS,
+    output:
+        **figure_outputs("metrics_perturbseq"),
+    log:
+        "logs/perturbseq/figure_metrics_perturbseq.log",
+    benchmark:
+        "logs/benchmarks/perturbseq/figure_metrics_perturbseq.tsv"
+    conda:
+        "../../envs/mapeval.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        figure="metrics_perturbseq",
+        options={
+            "threshold": settings.from_config(config, "perturbseq").threshold,
+            **({"standin": "perturbseq.synthetic"} if PERTURBSEQ["synthetic"] else {}),
+        },
+    script:
+        "../scripts/figure.py"

@@ -14,6 +14,8 @@ rule reproduction:
         md="results/reproduction.md",
     log:
         "logs/reproduction.log",
+    benchmark:
+        "logs/benchmarks/reproduction.tsv"
     conda:
         "../../envs/mapeval.yaml"
     threads: 1

@@ -1,7 +1,7 @@
-# Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null is ours). One job per
-# (figure, n_feats) simulates every condition of that figure row and scores it with the methods
-# of the figure's spec (mapreprod.simulations.simulate.FIGURE_SPECS); a gather job writes the
-# figure's table, a last job draws it (mapreprod.simulations.figures).
+# Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null and figS_energy are
+# ours). One job per (figure, n_feats) simulates every condition of that figure row and scores it
+# with the methods of the figure's spec (mapreprod.simulations.simulate.FIGURE_SPECS); a gather
+# job writes the figure's table, a last job draws it (mapreprod.simulations.figures).
 from mapreprod.simulations import simulate
 
 SIMULATIONS = config["simulations"]
@@ -23,6 +23,8 @@ rule simulations_recall:
         table="results/simulations/{figure}/n_feats_{n_feats}.csv",
     log:
         "logs/simulations/recall_{figure}_{n_feats}.log",
+    benchmark:
+        "logs/benchmarks/simulations/recall_{figure}_{n_feats}.tsv"
     wildcard_constraints:
         figure="|".join(SIMULATION_FIGURES),
         n_feats=r"\d+",
@@ -33,7 +35,8 @@ rule simulations_recall:
         mem_mb=2000,
         runtime=30,
     params:
-        # similarity and group null are set per test by the figure's spec
+        # similarity and test (shared, independent, exact, permutation) are set per mAP test
+        # by the figure's spec; map.test is not used here
         settings=map_settings(
             "simulations", fields=["null_size", "seed", "null_sampler"]
         ),
@@ -49,6 +52,8 @@ rule simulations_table:
         table="results/tables/{figure}.csv",
     log:
         "logs/simulations/table_{figure}.log",
+    benchmark:
+        "logs/benchmarks/simulations/table_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(SIMULATION_FIGURES),
     conda:
@@ -68,6 +73,8 @@ rule simulations_figure:
         **figure_outputs("{figure}", table=False),
     log:
         "logs/simulations/figure_{figure}.log",
+    benchmark:
+        "logs/benchmarks/simulations/figure_{figure}.tsv"
     wildcard_constraints:
         figure="|".join(SIMULATION_FIGURES),
     conda:

@@ -5,7 +5,12 @@ import sys
 
 from mapreprod.common import write_table
 from mapreprod.datasets.cpg0004 import read_repurposing_table
-from mapreprod.datasets.cpg0004.standin import SyntheticDesign, choose_compounds, generate_profiles
+from mapreprod.datasets.cpg0004.standin import (
+    SyntheticDesign,
+    choose_compounds,
+    generate_profiles,
+    write_csv_gz,
+)
 from mapreprod.job import start_job
 
 snakemake = start_job()
@@ -21,6 +26,6 @@ print(
     f"{int(truth['active'].sum())}/{len(truth)} active compounds",
     file=sys.stderr,
 )
-write_table(profiles, snakemake.output.profiles)
-write_table(consensus, snakemake.output.consensus)
+write_csv_gz(profiles, snakemake.output.profiles)
+write_csv_gz(consensus, snakemake.output.consensus)
 write_table(truth, snakemake.output.truth)

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from mapreprod import settings
+from mapreprod import metrics, settings
 from mapreprod.common import write_table
 from mapreprod.datasets.own_data import inputs, reproduction
 from mapreprod.job import start_job
@@ -21,4 +21,8 @@ if "consistency" in snakemake.input.keys():
 rows = reproduction.summary_rows(
     spec, settings.from_job(snakemake), info, pd.read_csv(snakemake.input.activity), consistency, pool
 )
-write_table(rows, snakemake.output.table)
+# the other metrics beside mAP (docs/methods.md §15), with the cell-count warning where it applies
+other = metrics.reproduction_rows(
+    pd.read_csv(snakemake.input.metrics, dtype=str, keep_default_na=False), figure=f"metrics_own_{spec.name}"
+).assign(paper=reproduction.OWN_PAPER)
+write_table(pd.concat([rows, other[rows.columns]], ignore_index=True), snakemake.output.table)

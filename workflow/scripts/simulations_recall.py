@@ -12,7 +12,7 @@ snakemake = start_job()
 design = snakemake.params.design
 figure = snakemake.wildcards.figure
 n_feats = int(snakemake.wildcards.n_feats)
-options = simulate.SimulationOptions.from_config(design)
+options = simulate.figure_options(figure, design)
 
 start = time.perf_counter()
 conditions = simulate.figure_conditions(figure, design, n_feats)

@@ -1,7 +1,10 @@
-"""Drawings of the simulation figures, Fig 2, S2-S5 and figS_null (the figure contract: :data:`FIGURES`).
+"""Drawings of the simulation figures, Fig 2, S2-S5, figS_null and figS_energy (the figure
+contract: :data:`FIGURES`).
 
-Every figure is the recall grid of :func:`mapreprod.plotting.simulation.plot_recall_grid` over
-the table that rule ``simulations_table`` wrote (results/tables/<id>.csv, input ``table``); the
+The paper's figures are the recall grid of :func:`mapreprod.plotting.simulation.plot_recall_grid`;
+ours, whose tables carry binomial intervals (``FigureSpec.intervals``), are the calibration strip
+and recall grid of :func:`mapreprod.plotting.simulation.plot_calibration_recall`. Each draws the
+table that rule ``simulations_table`` wrote (results/tables/<id>.csv, input ``table``); the
 methods drawn are the columns of the figure's spec (:data:`simulate.FIGURE_SPECS`), so a method
 added to a spec appears in its figure. The draw functions return the table they got: the figure
 rule writes no table.
@@ -15,7 +18,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mapreprod.plotting.simulation import plot_recall_grid
+from mapreprod.plotting.simulation import plot_calibration_recall, plot_recall_grid
 
 from . import simulate
 
@@ -26,8 +29,10 @@ TITLES = {
     "figS3": "Fig S3: perturbed features ~ N(2, 2), controls ~ N(0, 1)",
     "figS4": "Fig S4: perturbed features ~ Cauchy(10, 1), controls ~ Cauchy(0, 1)",
     "figS5": "Fig S5: mAP recall with cosine, Euclidean and correlation similarity",
-    "figS_null": ("figS_null (ours, not in the paper): mAP with the shared (copairs) vs the "
-                  "independent null; 0% = false-positive rate"),
+    "figS_null": ("figS_null (ours, not in the paper): the four mAP tests (shared, independent, "
+                  "exact null; label permutation); 0% = false-positive rate"),
+    "figS_energy": ("figS_energy (ours, not in the paper): Fig 2 with the energy-distance test; "
+                    "0% = false-positive rate"),
 }
 
 
@@ -36,9 +41,17 @@ def recall_figure(
 ) -> tuple[pd.DataFrame, Figure]:
     """The recall grid of one simulation figure: the methods of its spec, its title with the
     number of perturbations per condition (column ``n_perts``), optionally a dotted line."""
-    title = f"{TITLES[figure]} ({int(table['n_perts'].iloc[0])} perturbations per condition)"
-    methods = simulate.figure_spec(figure).methods
-    return table, plot_recall_grid(table, methods, title=title, reference_line=reference_line)
+    per = f"{int(table['n_perts'].iloc[0])} perturbations per condition"
+    title = f"{TITLES[figure]} ({per})"
+    spec = simulate.figure_spec(figure)
+    if spec.intervals:
+        title = f"{TITLES[figure]}\n({per}; shaded: Clopper-Pearson 95% intervals)"
+        intervals = {m: simulate.interval_columns(m) for m in spec.methods}
+        # an accuracy column's "recall" is the share of perfect splits, not of p < 0.05
+        labels = {m: f"{m} (share of perfect splits)" for m in simulate.ACCURACY_COLUMNS}
+        return table, plot_calibration_recall(table, spec.methods, intervals, title=title,
+                                              labels=labels)
+    return table, plot_recall_grid(table, spec.methods, title=title, reference_line=reference_line)
 
 
 # -- the figure contract: draw(tables, options) -> (source table, figure) ------------------------
@@ -71,9 +84,16 @@ def draw_figS5(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
 
 
 def draw_figS_null(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
-    """figS_null (ours): shared vs independent mAP null; a dotted line at the 5% level, the
-    expected false-positive rate at 0% perturbed features."""
-    return recall_figure("figS_null", tables["table"], reference_line=0.05)
+    """figS_null (ours): the shared, independent and exact mAP nulls and the label-permutation
+    mAP test: false-positive rate at 0% perturbed features per design against the binomial 95%
+    interval of 5%, and recall over the Fig 2 grid, with Clopper-Pearson intervals."""
+    return recall_figure("figS_null", tables["table"])
+
+
+def draw_figS_energy(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """figS_energy (ours): Fig 2's methods and the energy-distance test, false-positive rate at
+    0% perturbed features and recall over the Fig 2 grid, with Clopper-Pearson intervals."""
+    return recall_figure("figS_energy", tables["table"])
 
 
 FIGURES = {
@@ -83,4 +103,5 @@ FIGURES = {
     "figS4": draw_figS4,
     "figS5": draw_figS5,
     "figS_null": draw_figS_null,
+    "figS_energy": draw_figS_energy,
 }

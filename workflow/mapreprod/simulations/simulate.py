@@ -7,26 +7,32 @@ perturbation well first), but draws each dataset in one vectorised call: a Gener
 element, so one large draw equals the concatenation of the authors' small draws.
 
 What each figure computes is a :class:`FigureSpec` (:data:`FIGURE_SPECS`): its distributions, its
-percent axis, its mAP tests (:class:`MapTest`) and its baseline tests (names of
-:data:`BASELINE_TESTS`). :func:`evaluate_condition` scores every perturbation of one simulated
-dataset with those methods (docs/methods.md §2.4); :func:`recall` turns the per-perturbation
-results into one row of the paper's tables; :func:`run_grid` does it for a grid of conditions.
+percent axis, its mAP tests (:class:`MapTest`: similarity and test of the group's mAP), its
+baseline tests (names of :data:`BASELINE_TESTS`) and whether its table carries binomial
+intervals. :func:`evaluate_condition` scores every perturbation of one simulated dataset with
+those methods (docs/methods.md §2.4); :func:`recall` turns the per-perturbation results into one
+row of the paper's tables; :func:`run_grid` does it for a grid of conditions.
 
 Settings: the mAP part takes a :class:`mapreprod.settings.MapSettings` (``simulations.map_null_size``
-as null size, ``simulations.seed`` as seed; a :class:`MapTest` overrides similarity and group
-null); the rest of the ``simulations:`` section is the design (:class:`SimulationOptions`, the
-grids). One seed, ``settings.seed``, drives every draw: data, mAP null, permutations, k-means.
+as null size, ``simulations.seed`` as seed, ``simulations.null_sampler``); each :class:`MapTest`
+sets similarity and test, and the engine is called directly with those (the settings' own test
+is not used: the published figures use the shared null whatever ``map.test`` says). The rest of
+the ``simulations:`` section is the design (:class:`SimulationOptions`, the grids). One seed,
+``settings.seed``, drives every draw: data, mAP null, relabelings, permutations, k-means.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import mapeval
 import numpy as np
 import pandas as pd
+from mapeval.metrics import clopper_pearson
 
 from mapreprod.settings import MapSettings
 
@@ -34,12 +40,18 @@ from . import baselines
 
 #: Label of control wells (the authors' ``negcon_pert_value``).
 CONTROL_LABEL = "negative_control"
+#: Perturbation column of the simulated metadata (the groups of every test).
+PERTURBATION = "Metadata_Perturbation"
+#: The reference-index design of docs/methods.md §2.3: positives = same perturbation and index,
+#: negatives = different perturbation and index (:func:`with_control_index` adds the index).
+REFERENCE_DESIGN = [PERTURBATION, "Metadata_Control_Index"]
 
 #: Percent of perturbed features per step (docs/methods.md §2.1): Fig 2, S3-S5 and the linear axis of S2.
 PERCENT_STEPS: dict[str, list[int]] = {
     "bin_exp": [1, 2, 4, 8, 16, 32, 64],
     "linear": [1, *range(10, 101, 10)],
-    "calibration": [0, 1, 2, 4, 8, 16, 32, 64],  # figS_null: calibration at 0%, then the Fig 2 axis
+    # figS_null, figS_energy: calibration at 0%, then the Fig 2 axis
+    "calibration": [0, 1, 2, 4, 8, 16, 32, 64],
 }
 
 #: The paper's grid (docs/methods.md §2.1).
@@ -68,7 +80,9 @@ class SimulationOptions:
     """The simulation settings that are not the mAP engine's (config section ``simulations:``).
 
     ``n_perts``: perturbations per simulated condition; ``n_permutations``: label permutations
-    of the permutation tests (mp-value, MMD); ``mmd_bandwidth``: the MMD bandwidth rule
+    of the permutation tests (mp-value, MMD; relabelings B of the permutation mAP and the
+    energy-distance test, every relabeling when there are no more); ``mmd_bandwidth``: the MMD
+    bandwidth rule
     (:func:`baselines.mmd_bandwidth`); ``kmeans_n_init``: restarts of k-means.
     """
 
@@ -100,49 +114,103 @@ def design_param(section: Mapping[str, Any]) -> dict[str, Any]:
 # what each figure computes
 
 
+#: The tests of a group's mAP (docs/methods.md §1.8): copairs' shared null (the paper's), the
+#: independent null, the exact (enumerated) shared null and the label-permutation test.
+MAP_TESTS = ("shared", "independent", "exact", "permutation")
+
+
 @dataclass(frozen=True)
 class MapTest:
-    """One mAP test of a figure: its result column and the engine settings it sets.
+    """One mAP test of a figure: its result column, similarity and test (:data:`MAP_TESTS`).
 
-    ``similarity`` and ``map_null`` replace those of the run's MapSettings (null size, seed and
-    sampler stay the run's). A new kind of mAP test adds a field here and its branch in
-    :func:`evaluate_condition`; the tests of one similarity share one AP computation.
+    ``shared``, ``independent`` and ``exact`` score one AP table per similarity with the run's
+    null size, seed and sampler (``exact`` ignores the sampler: it enumerates the shared null);
+    ``permutation`` relabels the profiles (:func:`mapeval.permutation_map`, B =
+    ``SimulationOptions.n_permutations``, the run's seed). A new kind of mAP test adds its name
+    to :data:`MAP_TESTS` and its branch in :func:`map_pvalues`.
     """
 
     column: str
     similarity: str = "cosine"
-    map_null: str = "shared"
+    test: str = "shared"
+
+    def __post_init__(self) -> None:
+        if self.test not in MAP_TESTS:
+            raise ValueError(f"MapTest {self.column!r}: unknown test {self.test!r}; known: "
+                             f"{list(MAP_TESTS)}")
 
 
-#: A baseline test: (centred Gram matrices (B, n, n) of B stacks with the n_x rows of X first,
-#: n_x, number of features, seed, options) -> one value per stack (B,).
-BaselineTest = Callable[[np.ndarray, int, int, int, SimulationOptions], np.ndarray]
+@dataclass
+class Condition:
+    """One simulated dataset as the baseline tests see it.
+
+    ``meta`` and ``feats`` as :func:`generate_profiles` returns them; ``stacks`` (B, n_x + n_y)
+    and ``labels`` (B,) from :func:`perturbation_groups` (each perturbation's replicates, then
+    every control); ``settings.seed`` seeds the permutations and k-means.
+    """
+
+    meta: pd.DataFrame
+    feats: np.ndarray
+    labels: np.ndarray
+    stacks: np.ndarray
+    n_x: int
+    settings: MapSettings
+    options: SimulationOptions
+
+    @functools.cached_property
+    def grams(self) -> np.ndarray:
+        """Double-centred Gram matrices (B, n, n) of the stacks, from one Gram matrix of every
+        profile of the condition (computed on first use: only the Gram-based tests need it)."""
+        centred = self.feats - self.feats.mean(0)
+        gram = centred @ centred.T
+        return baselines.center_grams(gram[self.stacks[:, :, None], self.stacks[:, None, :]])
 
 
-def _mp_value(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
-              options: SimulationOptions) -> np.ndarray:
-    return baselines.mp_value_from_gram(grams, n_x, options.n_permutations, seed).p_value
+#: A baseline test: a condition -> one value per perturbation (B,), in ``labels`` order.
+BaselineTest = Callable[[Condition], np.ndarray]
 
 
-def _mmd(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
-         options: SimulationOptions) -> np.ndarray:
-    return baselines.mmd_from_gram(grams, n_x, options.n_permutations, seed,
-                                   options.mmd_bandwidth).p_value
+def _mp_value(cond: Condition) -> np.ndarray:
+    return baselines.mp_value_from_gram(cond.grams, cond.n_x, cond.options.n_permutations,
+                                        cond.settings.seed).p_value
 
 
-def _kmeans(grams: np.ndarray, n_x: int, n_feats: int, seed: int,
-            options: SimulationOptions) -> np.ndarray:
-    return baselines.kmeans_from_gram(grams, n_x, n_feats, options.kmeans_n_init, seed)
+def _mmd(cond: Condition) -> np.ndarray:
+    return baselines.mmd_from_gram(cond.grams, cond.n_x, cond.options.n_permutations,
+                                   cond.settings.seed, cond.options.mmd_bandwidth).p_value
+
+
+def _kmeans(cond: Condition) -> np.ndarray:
+    return baselines.kmeans_from_gram(cond.grams, cond.n_x, cond.feats.shape[1],
+                                      cond.options.kmeans_n_init, cond.settings.seed)
+
+
+def _energy_distance(cond: Condition) -> np.ndarray:
+    res = mapeval.energy_distance_test(
+        with_control_index(cond.meta), cond.feats, REFERENCE_DESIGN, [], [], REFERENCE_DESIGN,
+        PERTURBATION, cond.options.n_permutations, cond.settings.seed,
+        threads=cond.settings.threads,
+    )
+    if not np.array_equal(res[PERTURBATION].to_numpy(), cond.labels):
+        raise ValueError("energy-distance results do not cover every perturbation")
+    return res["p_value"].to_numpy()
 
 
 #: The baseline tests of docs/methods.md §2.4 by result column (the authors' names), in table
-#: order. mp-value and MMD give permutation p-values; k-means gives the clustering accuracy
-#: (:data:`ACCURACY_COLUMNS`). One Gram matrix of all profiles of a condition serves them all.
+#: order, and the energy-distance test (issue 18; ours). mp-value, MMD and energy distance give
+#: permutation p-values; k-means gives the clustering accuracy (:data:`ACCURACY_COLUMNS`). One
+#: Gram matrix of all profiles of a condition serves mp-value, MMD and k-means; energy distance
+#: is :func:`mapeval.energy_distance_test` (Euclidean, the relabelings of the permutation mAP
+#: test for the same seed).
 BASELINE_TESTS: dict[str, BaselineTest] = {
     "mp-value": _mp_value,
     "MMD": _mmd,
     "k-means": _kmeans,
+    "energy distance": _energy_distance,
 }
+
+#: The paper's baselines (Fig 2, S2-S4), in the authors' table order.
+PAPER_BASELINES = ("mp-value", "MMD", "k-means")
 
 #: Result columns that hold an accuracy (1.0 = perfect split) rather than a p-value.
 ACCURACY_COLUMNS = ("k-means",)
@@ -154,13 +222,18 @@ class FigureSpec:
 
     ``family``: the distributions; ``steps``: key of the percent axis in the config
     (``bin_exp``, ``linear``, ``calibration``); ``maps``: its mAP tests; ``baselines``: names of
-    :data:`BASELINE_TESTS` it computes too. The table's method columns are :attr:`methods`.
+    :data:`BASELINE_TESTS` it computes too; ``intervals``: the table also holds the
+    Clopper-Pearson 95% interval of every recall (:func:`interval_columns`); ``n_perts_key``:
+    the config key of its perturbations per condition (:func:`figure_options`). The table's
+    method columns are :attr:`methods`, all its result columns :attr:`columns`.
     """
 
     family: Family
     steps: str
     maps: tuple[MapTest, ...]
     baselines: tuple[str, ...] = ()
+    intervals: bool = False
+    n_perts_key: str = "n_perts"
 
     def __post_init__(self) -> None:
         unknown = [b for b in self.baselines if b not in BASELINE_TESTS]
@@ -170,20 +243,33 @@ class FigureSpec:
 
     @property
     def methods(self) -> list[str]:
-        """Result columns of the figure's table, in table order: mAP tests, then baselines."""
+        """Method columns of the figure's table, in table order: mAP tests, then baselines."""
         return [m.column for m in self.maps] + list(self.baselines)
+
+    @property
+    def columns(self) -> list[str]:
+        """Result columns of the figure's table: :attr:`methods`, then (with ``intervals``) the
+        low and high end of each method's interval, method by method."""
+        if not self.intervals:
+            return self.methods
+        return self.methods + [c for m in self.methods for c in interval_columns(m)]
+
+
+def interval_columns(method: str) -> tuple[str, str]:
+    """Names of the columns holding the low and high end of a method's 95% interval."""
+    return f"{method}: 95% CI low", f"{method}: 95% CI high"
 
 
 _MAP = (MapTest("mAP p-value"),)
-_ALL_BASELINES = tuple(BASELINE_TESTS)
 
-#: The figures of docs/methods.md §2.5, plus figS_null (ours): shared vs independent mAP null.
+#: The figures of docs/methods.md §2.5, plus two of ours: figS_null (the four mAP tests) and
+#: figS_energy (Fig 2's methods and the energy-distance test, with the false-positive rate).
 FIGURE_SPECS: dict[str, FigureSpec] = {
-    "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, _ALL_BASELINES),
-    "figS2": FigureSpec(NORMAL, "linear", _MAP, _ALL_BASELINES),
-    "figS3": FigureSpec(Family("normal", (0.0, 1.0), (2.0, 2.0)), "bin_exp", _MAP, _ALL_BASELINES),
+    "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, PAPER_BASELINES),
+    "figS2": FigureSpec(NORMAL, "linear", _MAP, PAPER_BASELINES),
+    "figS3": FigureSpec(Family("normal", (0.0, 1.0), (2.0, 2.0)), "bin_exp", _MAP, PAPER_BASELINES),
     "figS4": FigureSpec(Family("cauchy", (0.0, 1.0), (10.0, 1.0)), "bin_exp", _MAP,
-                        _ALL_BASELINES),
+                        PAPER_BASELINES),
     "figS5": FigureSpec(
         NORMAL,
         "bin_exp",
@@ -197,9 +283,17 @@ FIGURE_SPECS: dict[str, FigureSpec] = {
         NORMAL,
         "calibration",
         (
-            MapTest("mAP p-value (shared null)", map_null="shared"),
-            MapTest("mAP p-value (independent null)", map_null="independent"),
+            MapTest("mAP p-value (shared null)", test="shared"),
+            MapTest("mAP p-value (independent null)", test="independent"),
+            MapTest("mAP p-value (exact null)", test="exact"),
+            MapTest("mAP p-value (permutation)", test="permutation"),
         ),
+        intervals=True,
+        n_perts_key="ours_n_perts",
+    ),
+    "figS_energy": FigureSpec(
+        NORMAL, "calibration", _MAP, (*PAPER_BASELINES, "energy distance"), intervals=True,
+        n_perts_key="ours_n_perts",
     ),
 }
 
@@ -350,32 +444,66 @@ def perturbation_groups(meta: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.
     return uniq, stacks, controls
 
 
+def with_control_index(meta: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``meta`` (index reset) with ``Metadata_Control_Index`` = row number for the
+    controls and -1 otherwise: the reference index of :data:`REFERENCE_DESIGN`."""
+    meta = meta.reset_index(drop=True).copy()
+    ctrl = meta[PERTURBATION].to_numpy() == CONTROL_LABEL
+    meta["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(meta)), -1)
+    return meta
+
+
 def map_pvalues(
     meta: pd.DataFrame,
     feats: np.ndarray,
     settings: MapSettings,
-    map_nulls: Sequence[str] | None = None,
+    tests: Sequence[str] | None = None,
+    n_permutations: int = 1000,
 ) -> pd.DataFrame:
     """Uncorrected mAP p-value of every perturbation against the controls (docs/methods.md §2.3-2.4).
 
-    One AP computation over the whole dataset (``settings.average_precision``, its similarity)
-    with the reference-index design: ``Metadata_Control_Index`` = row index for controls and -1
-    otherwise, positives = same perturbation and index, negatives = different perturbation and
-    index. Then one mAP p-value per group null of ``map_nulls`` (default: ``settings.map_null``)
-    with the settings' null size, seed and sampler. Returns one row per perturbation (sorted)
-    with one p-value column per entry of ``map_nulls``, named by it.
+    The reference-index design (:data:`REFERENCE_DESIGN`): positives = same perturbation and
+    index, negatives = different perturbation and index, so each replicate is ranked against the
+    other replicates and every control. One p-value column per entry of ``tests`` (names of
+    :data:`MAP_TESTS`, default ``("shared",)``), named by it:
+
+    * ``shared``, ``independent``, ``exact``: one AP computation (``settings.average_precision``,
+      its similarity), then :func:`mapeval.mean_average_precision` with the settings' null size,
+      threshold and seed; the sampler is ``settings.null_sampler`` (``exact``: the enumerated
+      shared null) and the group null copairs' shared one (``independent``: one row per member).
+    * ``permutation``: :func:`mapeval.permutation_map` with ``n_permutations`` relabelings (all
+      of them when there are no more), the settings' similarity, threshold, seed and threads.
+
+    The settings' own test (``map.test``) is not used. Returns one row per perturbation (sorted).
     """
-    meta = meta.reset_index(drop=True).copy()
-    ctrl = meta["Metadata_Perturbation"].to_numpy() == CONTROL_LABEL
-    meta["Metadata_Control_Index"] = np.where(ctrl, np.arange(len(meta)), -1)
-    design = ["Metadata_Perturbation", "Metadata_Control_Index"]
-    ap = settings.average_precision(meta, feats, design, [], [], design)
+    tests = tuple(dict.fromkeys(tests or ("shared",)))
+    unknown = [t for t in tests if t not in MAP_TESTS]
+    if unknown:
+        raise ValueError(f"unknown mAP test(s) {unknown}; known: {list(MAP_TESTS)}")
+    if settings.null_size is None and any(t != "permutation" for t in tests):
+        raise ValueError("map_pvalues: the settings have no null_size (simulations.map_null_size)")
+    meta = with_control_index(meta)
+    design = REFERENCE_DESIGN
     out = None
-    for null in map_nulls or (settings.map_null,):
-        m = settings.replace(map_null=null).mean_average_precision(ap, "Metadata_Perturbation")
-        m = m[["Metadata_Perturbation", "p_value"]].rename(columns={"p_value": null})
-        out = m if out is None else out.merge(m, on="Metadata_Perturbation")
-    return out.sort_values("Metadata_Perturbation").reset_index(drop=True)
+    ap = None
+    for test in tests:
+        if test == "permutation":
+            m = mapeval.permutation_map(
+                meta, feats, design, [], [], design, PERTURBATION, n_permutations,
+                settings.threshold, settings.seed, similarity=settings.similarity,
+                threads=settings.threads,
+            )
+        else:
+            if ap is None:
+                ap = settings.average_precision(meta, feats, design, [], [], design)
+            m = mapeval.mean_average_precision(
+                ap, PERTURBATION, int(settings.null_size), threshold=settings.threshold,
+                seed=settings.seed, null_sampler="exact" if test == "exact" else settings.null_sampler,
+                map_null="independent" if test == "independent" else "shared",
+            )
+        m = m[[PERTURBATION, "p_value"]].rename(columns={"p_value": test})
+        out = m if out is None else out.merge(m, on=PERTURBATION)
+    return out.sort_values(PERTURBATION).reset_index(drop=True)
 
 
 def evaluate_condition(
@@ -392,34 +520,44 @@ def evaluate_condition(
     meta, feats : one dataset of :func:`generate_profiles`.
     spec : the figure's mAP tests and baseline tests.
     settings : the mAP settings (null size, seed, sampler; each :class:`MapTest` sets similarity
-        and group null). ``settings.seed`` also seeds the baselines' permutations and k-means.
-    options : permutations, MMD bandwidth and k-means restarts of the baselines.
+        and test). ``settings.seed`` also seeds the relabelings, the baselines' permutations and
+        k-means.
+    options : permutations (and relabelings), MMD bandwidth and k-means restarts.
 
     Returns
     -------
     One row per perturbation: ``Metadata_Perturbation`` and the columns ``spec.methods`` (a
     p-value per mAP test and permutation test; the clustering accuracy for k-means).
     """
-    labels, stacks, _ = perturbation_groups(meta)
-    out = pd.DataFrame({"Metadata_Perturbation": labels})
+    labels, stacks, controls = perturbation_groups(meta)
+    out = pd.DataFrame({PERTURBATION: labels})
     by_similarity: dict[str, list[MapTest]] = {}
     for test in spec.maps:
         by_similarity.setdefault(test.similarity, []).append(test)
     for similarity, tests in by_similarity.items():
-        nulls = tuple(dict.fromkeys(test.map_null for test in tests))
-        p = map_pvalues(meta, feats, settings.replace(similarity=similarity), nulls)
-        if not np.array_equal(p["Metadata_Perturbation"].to_numpy(), labels):
+        p = map_pvalues(meta, feats, settings.replace(similarity=similarity),
+                        [test.test for test in tests], options.n_permutations)
+        if not np.array_equal(p[PERTURBATION].to_numpy(), labels):
             raise ValueError("mAP results do not cover every perturbation")
         for test in tests:
-            out[test.column] = p[test.map_null].to_numpy()
+            out[test.column] = p[test.test].to_numpy()
     if spec.baselines:
-        feats = np.asarray(feats, dtype=float)
-        centred = feats - feats.mean(0)
-        gram = centred @ centred.T
-        grams = baselines.center_grams(gram[stacks[:, :, None], stacks[:, None, :]])
-        n_x = stacks.shape[1] - int((meta["Metadata_Perturbation"] == CONTROL_LABEL).sum())
+        cond = Condition(meta, np.asarray(feats, dtype=float), labels, stacks,
+                         stacks.shape[1] - len(controls), settings, options)
         for name in spec.baselines:
-            out[name] = BASELINE_TESTS[name](grams, n_x, feats.shape[1], settings.seed, options)
+            out[name] = BASELINE_TESTS[name](cond)
+    return out
+
+
+def calls(results: pd.DataFrame, alpha: float = 0.05) -> dict[str, int]:
+    """Number of perturbations called per method: p < ``alpha`` (uncorrected), or for the
+    accuracy columns (:data:`ACCURACY_COLUMNS`, k-means) accuracy exactly 1."""
+    out = {}
+    for col in results.columns:
+        if col == PERTURBATION:
+            continue
+        hit = results[col] == 1.0 if col in ACCURACY_COLUMNS else results[col] < alpha
+        out[col] = int(hit.sum())
     return out
 
 
@@ -451,7 +589,9 @@ def run_grid(
     with ``options.n_perts`` perturbations.
 
     Returns the authors' table layout: the method columns of the figure's spec followed by
-    ``# replicates, n_controls, features_differ, n_feats`` (and ``n_perts``).
+    ``# replicates, n_controls, features_differ, n_feats`` (and ``n_perts``); with
+    ``spec.intervals`` the method columns are followed by each method's interval
+    (:attr:`FigureSpec.columns`).
     """
     spec = figure_spec(figure)
     rows = []
@@ -460,10 +600,26 @@ def run_grid(
                                         cond.features_differ, options.n_perts, spec.family,
                                         settings.seed)
         res = evaluate_condition(meta, feats, spec, settings, options)
-        rows.append({**recall(res), "# replicates": cond.n_plates, "n_controls": cond.n_controls,
+        row = recall(res)
+        if spec.intervals:
+            row.update(recall_intervals(calls(res), len(res)))
+        rows.append({**row, "# replicates": cond.n_plates, "n_controls": cond.n_controls,
                      "features_differ": cond.features_differ, "n_feats": cond.n_feats,
                      "n_perts": options.n_perts})
     return pd.DataFrame(rows)
+
+
+def recall_intervals(counts: Mapping[str, int], n: int,
+                     confidence: float = 0.95) -> dict[str, float]:
+    """Clopper-Pearson interval of each method's recall (``counts`` calls among ``n``), as the
+    columns :func:`interval_columns` names, method by method."""
+    k = np.array(list(counts.values()), dtype=float)
+    low, high = clopper_pearson(k, np.full(len(k), float(n)), confidence)
+    out = {}
+    for method, lo, hi in zip(counts, low, high):
+        lo_col, hi_col = interval_columns(method)
+        out[lo_col], out[hi_col] = float(lo), float(hi)
+    return out
 
 
 def plates_controls_from_config(entries: Sequence[Mapping]) -> dict[int, list[int]]:
@@ -475,6 +631,18 @@ def plates_controls_from_config(entries: Sequence[Mapping]) -> dict[int, list[in
                              "'controls_per_plate'")
         out.setdefault(int(e["plates"]), []).extend(int(c) for c in e["controls_per_plate"])
     return out
+
+
+def figure_options(figure: str, design: Mapping[str, Any]) -> SimulationOptions:
+    """The options of one figure under ``design`` (the ``simulations:`` section or its
+    :func:`design_param`): :meth:`SimulationOptions.from_config`, with the perturbations per
+    condition read from the figure's ``n_perts_key`` (our figures: ``ours_n_perts``, whose
+    label-permutation tests cost most) when the design has it, else from ``n_perts``."""
+    options = SimulationOptions.from_config(design)
+    key = figure_spec(figure).n_perts_key
+    if key in design:
+        options = dataclasses.replace(options, n_perts=int(design[key]))
+    return options
 
 
 def figure_conditions(figure: str, design: Mapping[str, Any],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import EPS, paper_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings, test_columns
 
 from .inputs import (
     CONTROL_INDEX,
@@ -24,6 +24,10 @@ from .inputs import (
     split_cp_profiles,
 )
 from .preprocess import replicate_subset
+
+#: Why the label-permutation test does not apply to Fig 3A's plate / well modes (the ``test``
+#: column of their calls; docs/methods.md §1.9).
+RESTRICTED_POSITIVES = "positives restricted by plate or well"
 
 
 def guide_map(
@@ -52,24 +56,34 @@ def guide_map(
     Returns
     -------
     map_scores : the engine's mAP table, one row per guide (``mean_average_precision``,
-        ``p_value``, ``corrected_p_value`` (BH over the guides of this call), ``below_p``, ...).
+        ``p_value``, ``corrected_p_value`` (BH over the guides of this call), ``below_p``, ...,
+        ``test``: the test of ``map.test`` that made the call,
+        :meth:`~mapreprod.settings.MapSettings.group_map`; with ``extra_pos_sameby`` or
+        ``pos_diffby`` the permutation test is undefined and the shared null runs).
     ap : the engine's AP table, one row per profile (controls have no AP).
     """
     meta, feats = split_cp_profiles(subset, features)
-    ap = settings.average_precision(
-        meta, feats,
-        pos_sameby=[PERT, CONTROL_INDEX, *extra_pos_sameby],
-        pos_diffby=list(pos_diffby),
-        neg_sameby=[],
-        neg_diffby=[PERT, *neg_diffby],
-    )
-    return settings.mean_average_precision(ap, PERT), ap
+    pairs = {
+        "pos_sameby": [PERT, CONTROL_INDEX, *extra_pos_sameby],
+        "pos_diffby": list(pos_diffby),
+        "neg_sameby": [],
+        "neg_diffby": [PERT, *neg_diffby],
+    }
+    ap = settings.average_precision(meta, feats, **pairs)
+    # Fig 3A keeps only the positives in the same (or another) plate or well: a relabelling of
+    # the guide's pool would not keep that restriction, so the permutation test is undefined
+    restricted = RESTRICTED_POSITIVES if (extra_pos_sameby or pos_diffby) else None
+    m = settings.group_map(meta, feats, **pairs, sameby=PERT, ap=ap,
+                           permutation_undefined=restricted, analysis="Cell Health guide activity")
+    return m, ap
 
 
 def replicate_ap_table(ap: pd.DataFrame, settings: MapSettings) -> pd.DataFrame:
     """Replicate-level AP with the authors' columns (Fig 3C, 3F): the profiles that have an AP,
     ``AP``, ``p_value`` (the AP p-value, BH-corrected over the rows of ``ap``), ``p < 0.05``
-    (below ``settings.threshold``), ``-log10(AP p-value)`` and ``markers``."""
+    (below ``settings.threshold``), ``-log10(AP p-value)``, ``markers`` and ``test`` (AP-level
+    p-values: the exact null under ``map.test: exact``, else the sampled one; the permutation test
+    has no AP-level version)."""
     ap = ap.loc[ap["average_precision"].notna()].reset_index(drop=True)
     raw_p = settings.ap_p_values(ap)
     table = ap.rename(columns={"average_precision": "AP"})
@@ -77,6 +91,7 @@ def replicate_ap_table(ap: pd.DataFrame, settings: MapSettings) -> pd.DataFrame:
     table["p < 0.05"] = table["p_value"] < settings.threshold
     table["-log10(AP p-value)"] = -np.log10(np.maximum(table["p_value"], EPS))
     table["markers"] = significance_markers(table["p < 0.05"])
+    table[TEST_COLUMN] = settings.ap_test_label()
     return table
 
 
@@ -97,7 +112,7 @@ def phenotypic_activity(
     -------
     map_table : one row per guide with the paper's columns (``mAP``, ``p_value``,
         ``corrected_p_value`` (BH over the guides of this call), ``below_p``, ``p < 0.05``,
-        ``-log10(mAP p-value)``, ``markers`` from the uncorrected p).
+        ``-log10(mAP p-value)``, ``markers`` from the uncorrected p, ``test``).
     ap_table : one row per guide replicate (:func:`replicate_ap_table`: BH-corrected AP p-value
         over the replicates of this call).
     """
@@ -122,12 +137,12 @@ def activity_by_cell_line(
         a["Cell type"] = cell
         maps.append(m)
         aps.append(a)
+    map_table = pd.concat(maps, ignore_index=True)
     map_cols = [PERT, "mAP", "p_value", "corrected_p_value", "below_p", "p < 0.05",
-                "-log10(mAP p-value)", "Cell type", "markers"]
+                "-log10(mAP p-value)", "Cell type", "markers", *test_columns(map_table)]
     ap_cols = [PERT, GENE, PLATE, WELL, "AP", "p_value", "p < 0.05", "-log10(AP p-value)",
-               "Cell type", "markers"]
-    return (pd.concat(maps, ignore_index=True)[map_cols],
-            pd.concat(aps, ignore_index=True)[ap_cols])
+               "Cell type", "markers", TEST_COLUMN]
+    return map_table[map_cols], pd.concat(aps, ignore_index=True)[ap_cols]
 
 
 def activity_with_controls(cutting_map: pd.DataFrame, empty_map: pd.DataFrame,

@@ -6,7 +6,7 @@ import pandas as pd
 
 from mapreprod import preprocess as pp
 from mapreprod.common import paper_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings, test_columns
 
 from .activity import replicate_ap_table
 from .inputs import (
@@ -55,7 +55,9 @@ def phenotypic_consistency(
     scored with ``settings`` (``p < 0.05`` is below ``settings.threshold``).
 
     Returns the gene-level table (``Metadata_gene_name, mAP, p_value, corrected_p_value, below_p,
-    p < 0.05, -log10(mAP p-value), Cell type, markers, const``) and the guide-level AP table.
+    p < 0.05, -log10(mAP p-value), Cell type, markers, const, test``: the test of ``map.test``,
+    :meth:`~mapreprod.settings.MapSettings.group_map`) and the guide-level AP table (its AP-level
+    p-values and their ``test``).
     A cell line with fewer than two kept genes has no negatives and is skipped.
     """
     maps, aps = [], []
@@ -67,9 +69,10 @@ def phenotypic_consistency(
         part = consensus.loc[(consensus[CELL] == cell) & consensus[GENE].isin(genes)]
         part = part.reset_index(drop=True)
         meta, feats = split_cp_profiles(part)
-        ap = settings.average_precision(meta, feats, pos_sameby=[GENE], pos_diffby=[],
-                                        neg_sameby=[], neg_diffby=[GENE])
-        m = paper_columns(settings.mean_average_precision(ap, GENE))
+        pairs = {"pos_sameby": [GENE], "pos_diffby": [], "neg_sameby": [], "neg_diffby": [GENE]}
+        ap = settings.average_precision(meta, feats, **pairs)
+        m = paper_columns(settings.group_map(meta, feats, **pairs, sameby=GENE, ap=ap,
+                                             analysis="Cell Health consistency"))
         m["Cell type"] = cell
         m["markers"] = significance_markers(m["below_p"])
         maps.append(m)
@@ -84,8 +87,8 @@ def phenotypic_consistency(
     ap_table = pd.concat(aps, ignore_index=True)
     ap_table["const"] = 1
     map_cols = [GENE, "mAP", "p_value", "corrected_p_value", "below_p", "p < 0.05",
-                "-log10(mAP p-value)", "Cell type", "markers", "const"]
+                "-log10(mAP p-value)", "Cell type", "markers", "const", *test_columns(map_table)]
     ap_cols = [PERT, GENE, "AP", "p_value", "p < 0.05", "-log10(AP p-value)", "Cell type",
-               "markers", "const"]
+               "markers", "const", TEST_COLUMN]
     return map_table[map_cols], ap_table[ap_cols]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import paper_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings
 
 from .activity import guide_map
 from .inputs import (
@@ -53,7 +53,8 @@ def feature_group_analysis(
     Returns one row per (guide, cell line, group): ``Metadata_pert_name, Cell type, group,
     dropped, exclusive, channel_signal``, where ``dropped``/``exclusive`` are -log10 of the
     BH-corrected mAP p-value (BH within each cell line x group x variant) and
-    ``channel_signal`` = exclusive - dropped. A variant without any feature gives NaN.
+    ``channel_signal`` = exclusive - dropped, ``test`` (the test of ``map.test`` behind both
+    variants' calls). A variant without any feature gives NaN.
     """
     rows = []
     for cell in cell_lines_present(profiles):
@@ -66,28 +67,31 @@ def feature_group_analysis(
                 "exclusive": [f for f in features if f in member_set],
             }
             result = pd.DataFrame({PERT: sorted(subset.loc[subset[IS_CONTROL] == 0, PERT].unique())})
+            tests = []
             for variant, feats in variants.items():
                 if not feats:
                     result[variant] = np.nan
                     continue
                 m, _ = guide_map(subset, settings, features=feats)
                 m = paper_columns(m)
+                tests.extend(m[TEST_COLUMN])
                 result = result.merge(
                     m[[PERT, "-log10(mAP p-value)"]].rename(columns={"-log10(mAP p-value)": variant}),
                     on=PERT, how="left",
                 )
             result["Cell type"] = cell
             result["group"] = name
+            result[TEST_COLUMN] = "; ".join(dict.fromkeys(tests))
             rows.append(result)
     out = pd.concat(rows, ignore_index=True)
     out["channel_signal"] = out["exclusive"] - out["dropped"]
-    return out[[PERT, "Cell type", "group", "dropped", "exclusive", "channel_signal"]]
+    return out[[PERT, "Cell type", "group", "dropped", "exclusive", "channel_signal", TEST_COLUMN]]
 
 
 def channel_table(analysis: pd.DataFrame) -> pd.DataFrame:
     """``channel_analysis.csv`` columns (§3.7) from :func:`feature_group_analysis`."""
     return analysis.rename(columns={"Cell type": "cell_type", "group": "channel"})[
-        [PERT, "cell_type", "channel", "dropped", "exclusive", "channel_signal"]]
+        [PERT, "cell_type", "channel", "dropped", "exclusive", "channel_signal", TEST_COLUMN]]
 
 
 def compartment_table(analysis: pd.DataFrame) -> pd.DataFrame:
@@ -97,5 +101,5 @@ def compartment_table(analysis: pd.DataFrame) -> pd.DataFrame:
     out["compartment"] = out["feature_group"].str.split("_").str[0]
     out["feature_type"] = out["feature_group"].str.split("_").str[1]
     return out[[PERT, "cell_line", "feature_group", "compartment", "feature_type", "dropped",
-                "exclusive", "channel_signal"]]
+                "exclusive", "channel_signal", TEST_COLUMN]]
 

@@ -374,6 +374,18 @@ def draw_figS6c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
     return table, fig
 
 
+
+def draw_metrics_cellhealth(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP (docs/methods.md §15; tables: the metrics tables of rule
+    cellhealth_metrics, named summary, energy, recall, retrieval, cell_count; options: ``threshold``
+    of the activity calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "Cell Health: energy distance, known-relationship recall and cell count beside mAP, per cell line",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "fig3a": draw_fig3a,
     "fig3b": draw_fig3b,
@@ -384,4 +396,5 @@ FIGURES = {
     "figS6a": draw_figS6a,
     "figS6b": draw_figS6b,
     "figS6c": draw_figS6c,
+    "metrics_cellhealth": draw_metrics_cellhealth,
 }

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.stats import combine_pvalues
 
 from mapreprod.common import EPS
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings
 
 from .activity import guide_map
 from .inputs import (
@@ -44,7 +44,9 @@ def plate_well_position(
     mode) before the threshold (``settings.threshold``; docs/methods.md §11.5).
 
     Returns one row per (guide, mode, cell line) with ``Metadata_pert_name, mode, Preprocessing,
-    Cell type, mAP, p_value, p < 0.05, markers, -log10(mAP p-value)``.
+    Cell type, mAP, p_value, p < 0.05, markers, -log10(mAP p-value), test``. The plate / well
+    modes restrict the positive pairs, so the label-permutation test is undefined here: under
+    ``map.test: permutation`` the shared null runs (``test`` says so); the other tests apply.
     """
     label = PREPROCESSINGS.get(preprocessing, preprocessing)
     rows = []
@@ -63,7 +65,8 @@ def plate_well_position(
     out = (
         per_pair.groupby([PERT, "mode", "Cell type"], sort=False)
         .agg(mAP=("mean_average_precision", "mean"),
-             p_value=("p_value", lambda p: combine_pvalues(p, method="stouffer").pvalue))
+             p_value=("p_value", lambda p: combine_pvalues(p, method="stouffer").pvalue),
+             test=(TEST_COLUMN, lambda t: "; ".join(dict.fromkeys(t))))
         .reset_index()
     )
     out["Preprocessing"] = label
@@ -75,5 +78,5 @@ def plate_well_position(
     out["markers"] = significance_markers(out["p < 0.05"])
     out["-log10(mAP p-value)"] = -np.log10(np.maximum(out["p_value"], EPS))
     return out[[PERT, "mode", "Preprocessing", "Cell type", "mAP", "p_value", "p < 0.05",
-                "markers", "-log10(mAP p-value)"]]
+                "markers", "-log10(mAP p-value)", TEST_COLUMN]]
 

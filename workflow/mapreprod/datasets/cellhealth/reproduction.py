@@ -9,6 +9,7 @@ from scipy.stats import spearmanr
 from mapreprod.common import percent
 from mapreprod.preprocess import BEYOND_QUANTITY, beyond_summary
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .inputs import (
     CELL_LINES,
@@ -47,7 +48,9 @@ def reproduction_table(
     the S6B merge). ``data_note`` is prefixed to every note (e.g. "synthetic data").
     Percentages are in percent. The paper's values of the (figure, quantity) rows are joined
     from paper_values.tsv. ``beyond`` (preprocessing -> the ``values_beyond_bound`` table of its
-    profiles; the workflow always gives it) adds the row "normalized values beyond 1e6".
+    profiles; the workflow always gives it) adds the row "normalized values beyond 1e6". The
+    rows "test of the calls (map.test)" name the test behind each figure's calls (the tables'
+    ``test`` column; Fig 3C/3F: AP-level p-values).
     """
     rows = [
         *plate_well_rows(plate_well),
@@ -65,7 +68,20 @@ def reproduction_table(
         ],
         columns=["figure", "quantity", "ours", "note"],
     )
-    return with_paper_values("cellhealth", ours)
+    tests = test_rows(
+        {
+            "Fig 3A": [plate_well],
+            "Fig 3B": [activity],
+            "Fig 3C": [activity_ap],
+            "Fig 3D": [channels],
+            "Fig S6C": [compartments],
+            "Fig S6A": [activity_empty],
+            "Fig 3E": [consistency_map],
+            "Fig 3F": [consistency_ap],
+        },
+        data_note,
+    )
+    return pd.concat([with_paper_values("cellhealth", ours), tests], ignore_index=True)
 
 
 def plate_well_rows(plate_well: pd.DataFrame) -> list[Row]:

@@ -12,7 +12,9 @@ here. :func:`make_cellhealth` builds nine 384-well plates with the real schema i
   2 wells, cutting controls (Chr2, Luc, LacZ guides), positive-control guides with 4 wells a plate
   (excluded by the "exactly 6 replicates" rule), the remaining wells EMPTY;
 * features that exercise every feature-selection step (a constant, one with a NaN, blocklisted,
-  Costes, a near-duplicate);
+  Costes, a near-duplicate) and, at the real size (1,783 features), ``redundant_features`` noisy
+  copies of others (Pearson r about 0.98, as CellProfiler's features are redundant), so that the
+  correlation filter keeps about as many features as on the real plates (506 after MAD);
 * planted biology per cell line, recorded in ``truth``: genes whose two guides share an effect
   ("consistent"), genes whose guides have unrelated effects ("inconsistent"), genes with a shared
   effect on Mito features only ("mito"), and inactive genes; plus plate, well-position and
@@ -123,6 +125,7 @@ def make_cellhealth(
     plate_effect: float = 0.5,
     well_effect: float = 0.4,
     cell_line_effect: float = 1.0,
+    redundant_features: int = 0,
 ) -> SyntheticCellHealth:
     """Nine Cell Health-shaped plates with planted activity, consistency and a Mito-only signal.
 
@@ -130,12 +133,15 @@ def make_cellhealth(
     ----------
     seed : seed of every random draw.
     n_guides : guides with 6 replicates per cell line (even: two guides per gene).
-    n_features : CellProfiler features (40 to 155), including the special ones.
+    n_features : CellProfiler features (40 to 1,850), including the special ones (the real
+        plates: 1,783; above 155 the real names are extended by CellProfiler's grammar).
     effect_size : per-feature SD of a guide's effect, in units of the well noise SD.
     mito_effect_size : the same for the Mito-only genes (only the features naming Mito).
     noise, plate_effect, well_effect, cell_line_effect : SDs of the well noise, the per-plate
         offset, the per-well-position offset (shared by the plates of a cell line) and the
         per-cell-line offset, in the same units.
+    redundant_features : regular features replaced by a noisy copy of another one (drawn from a
+        separate random stream, so 0 leaves every other value as it was).
 
     Returns
     -------
@@ -147,6 +153,7 @@ def make_cellhealth(
     names = feature_names(n_features)
     regular = [f for f in names if f not in SPECIAL_FEATURES]
     n_reg = len(regular)
+    copies, bases, copy_rng = _redundancy(regular, redundant_features, seed)
     mito = np.array(["Mito" in f for f in regular])
     n_genes = n_guides // 2
     genes = list(GENES[:n_genes]) + [f"GENE{i}" for i in range(n_genes - len(GENES))]
@@ -188,6 +195,8 @@ def make_cellhealth(
             offset = rng.normal(0, plate_effect, n_reg)
             z = rng.normal(0, noise, (len(plate_map), n_reg)) + cell_offset + offset + well_offset
             z += np.stack([effects.get(p, np.zeros(n_reg)) for p in plate_map["Metadata_pert_name"]])
+            if len(copies):
+                z[:, copies] = z[:, bases] + copy_rng.normal(0, 0.2, (len(z), len(copies)))
             feats = pd.DataFrame(loc + scale * z, columns=regular)
             for name, role in SPECIAL_FEATURES.items():
                 if role == "constant":
@@ -217,6 +226,22 @@ def make_cellhealth(
                                               "mito_only"])
     ceres, sample_info = _ceres(truth, genes, rng)
     return SyntheticCellHealth(plates=plates, ceres=ceres, sample_info=sample_info, truth=truth)
+
+
+def _redundancy(regular: list[str], n_copies: int, seed: int):
+    """Columns (indices into ``regular``) replaced by a copy of a base column, the base of each,
+    and the random stream of the copies' noise (seeded apart from the main stream)."""
+    if n_copies == 0:
+        return np.array([], dtype=int), np.array([], dtype=int), None
+    candidates = np.array([i for i, f in enumerate(regular) if f != DUPLICATED_FEATURE])
+    if not 0 < n_copies < len(candidates):
+        raise ValueError(f"cellhealth.synthetic_data.redundant_features must be in [0, "
+                         f"{len(candidates) - 1}] for {len(regular)} regular features, "
+                         f"got {n_copies}")
+    copy_rng = np.random.default_rng([seed, 1783])
+    copies = np.sort(copy_rng.choice(candidates, size=n_copies, replace=False))
+    bases = copy_rng.choice(np.setdiff1d(candidates, copies), size=n_copies, replace=True)
+    return copies, bases, copy_rng
 
 
 def _ceres(truth: pd.DataFrame, genes: list[str], rng: np.random.Generator):
@@ -251,7 +276,9 @@ def write_cellhealth(data: SyntheticCellHealth, folder: str | os.PathLike) -> di
     paths = {}
     for plate, table in data.plates.items():
         paths[plate] = folder / f"{plate}_augmented.csv.gz"
-        table.to_csv(paths[plate], index=False, compression="gzip")
+        # gzip level 1: at the real size (1,783 features) level 9 doubles the writing time
+        table.to_csv(paths[plate], index=False,
+                     compression={"method": "gzip", "compresslevel": 1})
     for name, table in (("ceres", data.ceres), ("depmap_sample_info", data.sample_info),
                         ("truth", data.truth)):
         paths[name] = folder / f"{name}.csv"

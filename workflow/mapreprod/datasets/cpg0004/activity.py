@@ -33,10 +33,14 @@ def phenotypic_activity(
     ``settings``: the engine's (the config's cpg0004 section: null size, seed, threshold,
     similarity).
 
+    The p-values come from the test of ``map.test``
+    (:meth:`~mapreprod.settings.MapSettings.group_map`; the permutation test relabels within
+    plates, as the controls are per plate).
+
     Returns
     -------
     ap : one row per profile (DMSO rows have AP NaN).
-    map : one row per compound, :func:`mapeval.mean_average_precision` columns.
+    map : one row per compound, :func:`mapeval.mean_average_precision` columns and ``test``.
     """
     require_columns(profiles, ACTIVITY_COLUMNS, "activity profiles")
     if fdr == "hierarchical":
@@ -47,7 +51,8 @@ def phenotypic_activity(
     meta, feats = split_profiles(selected)
     meta = unique_controls(meta)
     ap = settings.average_precision(meta, feats, **ACTIVITY_PAIRS)
-    scores = settings.mean_average_precision(ap, ["Metadata_broad_sample"])
+    scores = settings.group_map(meta, feats, **ACTIVITY_PAIRS, sameby=["Metadata_broad_sample"],
+                                ap=ap, analysis="cpg0004 activity (S7A)")
     return ap, scores
 
 
@@ -59,8 +64,9 @@ def _dose_response_activity(
     meta = unique_controls(meta)
     pairs = {**ACTIVITY_PAIRS, "pos_sameby": [*ACTIVITY_PAIRS["pos_sameby"], "Metadata_dose_recode"]}
     ap = settings.average_precision(meta, feats, **pairs)
-    scores = settings.mean_average_precision_hierarchical(
-        ap, ["Metadata_broad_sample", "Metadata_dose_recode"], ["Metadata_broad_sample"]
+    scores = settings.group_map(
+        meta, feats, **pairs, sameby=["Metadata_broad_sample", "Metadata_dose_recode"], ap=ap,
+        hierarchical_by=["Metadata_broad_sample"], analysis="cpg0004 activity (S7A, every dose)",
     )
     at_dose = scores["Metadata_dose_recode"] == dose
     if not at_dose.any():

@@ -73,7 +73,8 @@ def phenotypic_consistency(
     Returns
     -------
     ap : one row per (compound profile, target).
-    map : one row per target.
+    map : one row per target, with ``test`` (multilabel: under ``map.test: permutation`` the
+        shared null runs and ``test`` says so).
     """
     labeled = label_consensus(consensus, labels, dose=dose, active=active)
     if labeled.empty:
@@ -82,6 +83,9 @@ def phenotypic_consistency(
     ap = settings.multilabel_average_precision(
         meta, feats, **CONSISTENCY_PAIRS, multilabel_col="Metadata_target"
     )
-    scores = settings.mean_average_precision(ap, ["Metadata_target"])
+    scores = settings.multilabel_group_map(
+        meta, feats, **CONSISTENCY_PAIRS, multilabel_col="Metadata_target",
+        sameby=["Metadata_target"], ap=ap, analysis="cpg0004 consistency (S7C)",
+    )
     return ap, scores
 

@@ -53,7 +53,20 @@ def draw_figS7c(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
     return table, _plot_figure_table(table, "cpg0004: phenotypic consistency (target genes)")
 
 
+
+def draw_metrics_cpg0004(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP (docs/methods.md §15; tables: the metrics tables of rule
+    cpg0004_metrics, named summary, energy, recall, retrieval, cell_count; options: ``threshold``
+    of the activity calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "cpg0004 (LINCS): energy distance and retrieval by target and mechanism beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "figS7a": draw_figS7a,
     "figS7c": draw_figS7c,
+    "metrics_cpg0004": draw_metrics_cpg0004,
 }

@@ -7,6 +7,7 @@ import pandas as pd
 
 from mapreprod.common import require_columns
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 
 def reproduction_table(
@@ -43,4 +44,6 @@ def reproduction_table(
          f"{source}; distinct Metadata_broad_sample at dose 6"),
     ]
     ours = pd.DataFrame(rows, columns=["figure", "quantity", "ours", "note"])
-    return with_paper_values("cpg0004", ours)
+    # which test of map.test made the calls (the tables' test column)
+    tests = test_rows({"Fig S7A": [activity_map], "Fig S7C": [consistency_map]}, source)
+    return pd.concat([with_paper_values("cpg0004", ours), tests], ignore_index=True)

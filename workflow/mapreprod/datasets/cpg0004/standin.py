@@ -7,6 +7,13 @@ generated tables with the same columns: the 26 LINCS ``Metadata_`` columns plus
 batch) and real compound ids and targets from the Drug Repurposing Hub, so that the label join
 works as on the real data.
 
+At the real size (``config/rehearsal.yaml``: 28 plate maps x 5 replicate plates of 56 compounds
+at 6 doses and 24 DMSO wells, 609 features) the names beyond the 91 real ones follow
+CellProfiler's grammar (:func:`mapreprod.standin.grammar_feature_names`), and
+``compound_source: hub`` draws the compounds from the Repurposing Hub with their own target
+lists (multi-target compounds, targets shared by many), so the consistency test has the real
+annotation's structure.
+
 Planted truth (returned as a table):
 - *active* compounds shift every replicate by ``effect`` (per-feature RMS at 10 uM) along a
   compound direction, scaled by dose level / 6; inactive compounds and DMSO are pure noise;
@@ -17,12 +24,14 @@ Planted truth (returned as a table):
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mapreprod.standin import unit_vectors, well_names
+from mapreprod.standin import grammar_feature_names, unit_vectors, well_names
 
 from .inputs import DMSO, PRIMARY_DOSES, merge_labels, truncate_broad_id
 
@@ -74,6 +83,21 @@ FEATURE_NAMES: tuple[str, ...] = (
     "Nuclei_Texture_InverseDifferenceMoment_ER_5_0",
 )
 
+#: Largest ``synthetic_design.n_features``: the real names, then CellProfiler's grammar.
+MAX_FEATURES = 1500
+
+
+def feature_names(n_features: int) -> list[str]:
+    """``n_features`` feature names: evenly spaced real ones (:data:`FEATURE_NAMES`) up to
+    their number, beyond it all of them and then names of CellProfiler's grammar."""
+    if n_features <= len(FEATURE_NAMES):
+        picks = np.linspace(0, len(FEATURE_NAMES) - 1, n_features).round().astype(int)
+        return [FEATURE_NAMES[i] for i in picks]
+    taken = set(FEATURE_NAMES)
+    extra = [name for name in grammar_feature_names() if name not in taken]
+    return [*FEATURE_NAMES, *extra[: n_features - len(FEATURE_NAMES)]]
+
+
 #: Concentrations (mmol/L, i.e. uM as LINCS stores them) of dose levels 1-6 on the plate maps.
 DOSE_CONCENTRATIONS: tuple[float, ...] = (0.041152, 0.12346, 0.37037, 1.1111, 3.3333, 10.0)
 #: Replicate-level columns, in the order of the LINCS level-4 tables, then the dose level.
@@ -95,9 +119,12 @@ CONSENSUS_METADATA: tuple[str, ...] = (
 
 __all__ = [
     "FEATURE_NAMES",
+    "MAX_FEATURES",
     "SyntheticDesign",
     "choose_compounds",
     "fallback_repurposing_tables",
+    "feature_names",
+    "write_csv_gz",
     "generate_profiles",
 ]
 
@@ -112,7 +139,8 @@ class SyntheticDesign:
         of every replicate plate of its map, each dose in its own well).
     compounds_per_plate_map : compounds per plate map, each at 6 doses.
     dmso_per_plate : DMSO wells per plate (real plates: 24).
-    n_features : number of features (<= len(FEATURE_NAMES)).
+    n_features : number of features (real names up to len(FEATURE_NAMES), then names of
+        CellProfiler's grammar; at most :data:`MAX_FEATURES`).
     consistent_targets, inconsistent_targets : single-target genes with a planted shared signal /
         without one; each is given ``compounds_per_target`` compounds.
     unannotated_fraction : share of the remaining compounds that have no target annotation.
@@ -123,6 +151,12 @@ class SyntheticDesign:
     shared_weight : share of the variance of a consistent compound's direction that is common to
         its target.
     plate_effect : SD of a per-plate offset shared by all wells of a plate.
+    compound_source : ``planted`` (the demo): target groups of single-target compounds built for
+        the planted signal; ``hub``: ``n_compounds`` compounds drawn from the label tables with
+        their own target lists (a share ``unannotated_fraction`` without annotation), the
+        compounds of ``consistent_targets`` of their targets (each carried by at least
+        ``compounds_per_target`` of them) sharing a direction; ``inconsistent_targets`` is not
+        used.
     """
 
     plate_maps: int = 6
@@ -139,6 +173,7 @@ class SyntheticDesign:
     effect_spread: float = 0.5
     shared_weight: float = 0.4
     plate_effect: float = 0.3
+    compound_source: str = "planted"
 
     @classmethod
     def from_config(cls, section: dict) -> SyntheticDesign:
@@ -165,9 +200,14 @@ class SyntheticDesign:
             raise ValueError("cpg0004.synthetic_design.replicates must be >= 2 (replicates form positives)")
         if self.compounds_per_target < 2:
             raise ValueError("cpg0004.synthetic_design.compounds_per_target must be >= 2")
-        if self.n_features > len(FEATURE_NAMES):
+        if self.n_features > MAX_FEATURES:
             raise ValueError(
-                f"cpg0004.synthetic_design.n_features must be <= {len(FEATURE_NAMES)} (real names available)"
+                f"cpg0004.synthetic_design.n_features must be <= {MAX_FEATURES} (names available)"
+            )
+        if self.compound_source not in ("planted", "hub"):
+            raise ValueError(
+                "cpg0004.synthetic_design.compound_source must be planted or hub, got "
+                f"{self.compound_source!r}"
             )
         wells = self.compounds_per_plate_map * len(DOSE_CONCENTRATIONS) + self.dmso_per_plate
         if wells > 384:
@@ -218,6 +258,9 @@ def choose_compounds(
     compounds whose (single) target is not shared with any other chosen compound, a share
     ``unannotated_fraction`` of them without annotation.
 
+    With ``design.compound_source == "hub"`` the compounds are drawn with their own target lists
+    instead (:func:`_choose_hub_compounds`).
+
     Returns
     -------
     DataFrame with ``broad_sample``, ``pert_iname``, ``moa``, ``target``, ``InChIKey``, ``role``
@@ -225,6 +268,8 @@ def choose_compounds(
     target groups, else NaN). Raises ValueError if the tables cannot supply the design.
     """
     rng = np.random.default_rng(seed)
+    if design.compound_source == "hub":
+        return _choose_hub_compounds(drugs, samples, design, rng)
     cand = _single_target_candidates(drugs, samples)
     annotated = cand.loc[cand["target"].notna()]
     per_target = annotated.groupby("target").size()
@@ -259,6 +304,51 @@ def choose_compounds(
     if "planted_target" not in out:
         out["planted_target"] = np.nan
     return out
+
+
+def _choose_hub_compounds(
+    drugs: pd.DataFrame, samples: pd.DataFrame, design: SyntheticDesign, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``n_compounds`` compounds of the label tables with their own target lists (columns of
+    :func:`choose_compounds`); ``target`` is the compound's label after the authors' merge
+    ("|"-joined genes, NaN when not annotated)."""
+    labels, _ = merge_labels(drugs, samples)
+    target_of = labels.set_index("broad_id")["target"]
+    s = samples.loc[samples["broad_id"].notna() & ~samples["broad_id"].str.contains("|", regex=False)]
+    s = s.loc[s["broad_id"].str.len() == 22].sort_values("broad_id").drop_duplicates("pert_iname")
+    s = s.loc[~truncate_broad_id(s["broad_id"]).duplicated(keep=False)]
+    s = s.merge(drugs[["pert_iname", "moa"]].drop_duplicates("pert_iname"), on="pert_iname")
+    s = s.assign(target=truncate_broad_id(s["broad_id"]).map(target_of))
+    annotated, bare = s.loc[s["target"].notna()], s.loc[s["target"].isna()]
+    n_bare = int(round(design.unannotated_fraction * design.n_compounds))
+    n_annotated = design.n_compounds - n_bare
+    if len(annotated) < n_annotated or len(bare) < n_bare:
+        raise ValueError(
+            f"label tables: need {n_annotated} annotated and {n_bare} unannotated compounds "
+            f"(cpg0004.synthetic_design, compound_source hub); found {len(annotated)} and "
+            f"{len(bare)}"
+        )
+    picked = pd.concat([
+        annotated.iloc[np.sort(rng.choice(len(annotated), n_annotated, replace=False))],
+        bare.iloc[np.sort(rng.choice(len(bare), n_bare, replace=False))],
+    ], ignore_index=True)
+    genes = picked["target"].str.split("|")
+    counts = genes.explode().value_counts()
+    eligible = np.array(sorted(counts.index[counts >= design.compounds_per_target]))
+    if len(eligible) < design.consistent_targets:
+        raise ValueError(
+            f"label tables: only {len(eligible)} targets are carried by >= "
+            f"{design.compounds_per_target} of the chosen compounds; the design needs "
+            f"{design.consistent_targets} consistent targets"
+        )
+    consistent = list(rng.choice(eligible, size=design.consistent_targets, replace=False))
+    planted = [next((g for g in consistent if isinstance(gs, list) and g in gs), np.nan)
+               for gs in genes]
+    role = np.where(pd.notna(planted), "consistent",
+                    np.where(picked["target"].notna(), "other", "unannotated"))
+    out = picked.rename(columns={"broad_id": "broad_sample"})
+    out = out[["broad_sample", "pert_iname", "moa", "target", "InChIKey"]]
+    return out.assign(role=role, planted_target=planted)
 
 
 def fallback_repurposing_tables(design: SyntheticDesign) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -334,7 +424,7 @@ def generate_profiles(
         raise ValueError(f"compounds: expected {design.n_compounds} rows, got {len(compounds)}")
     rng = np.random.default_rng(seed)
     dim = design.n_features
-    features = [FEATURE_NAMES[i] for i in np.linspace(0, len(FEATURE_NAMES) - 1, dim).round().astype(int)]
+    features = feature_names(dim)
     n = len(compounds)
 
     # planted truth: which compounds are active, and their direction of effect
@@ -398,6 +488,17 @@ def generate_profiles(
         }
     )
     return profiles, consensus, truth
+
+
+def write_csv_gz(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a generated table as gzipped CSV, atomically, at gzip level 1: at the real size
+    (50,400 wells x 609 features) level 9, pandas' default, takes twice the CPU time for 7%
+    smaller files. The values are the same as with any level."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_csv(tmp, index=False, compression={"method": "gzip", "compresslevel": 1})
+    os.replace(tmp, path)
 
 
 def _well_metadata(

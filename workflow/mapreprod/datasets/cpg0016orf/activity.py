@@ -65,7 +65,9 @@ def phenotypic_activity(
     ap : one row per non-negcon well (metadata, ``n_pos_pairs``, ``n_total_pairs``,
         ``average_precision``; NaN for an ORF left with a single well).
     map : one row per ORF: ``Metadata_JCP2022``, ``mean_average_precision``, ``p_value``,
-        ``corrected_p_value``, ``below_p``, ``below_corrected_p``.
+        ``corrected_p_value``, ``below_p``, ``below_corrected_p``, ``test`` (the test of
+        ``map.test``: :meth:`~mapreprod.settings.MapSettings.group_map`; the permutation test
+        relabels within plates, as the controls are per plate).
     """
     check_columns(profiles.meta, ["Metadata_JCP2022", "Metadata_Plate"], "activity wells")
     meta = add_negcon(profiles.meta)
@@ -73,5 +75,13 @@ def phenotypic_activity(
         raise ValueError("activity wells: no negcon well (Metadata_pert_type == 'negcon') is left")
     ap = settings.average_precision(meta, profiles.features, **ACTIVITY_PAIRS)
     ap = ap[~(ap["Metadata_pert_type"] == "negcon")].reset_index(drop=True)
-    scores = settings.mean_average_precision(ap, ["Metadata_JCP2022"])
+    # The same design for the permutation test, which relabels profiles: the negcon wells are
+    # the controls (their own APs are dropped above), so each gets an id of its own and forms
+    # no positive pair; the ORF wells' positives and negatives are unchanged.
+    is_negcon = meta[NEGCON].to_numpy() == 1
+    design = meta.assign(Metadata_JCP2022=np.where(
+        is_negcon, [f"negcon well {i}" for i in range(len(meta))],
+        meta["Metadata_JCP2022"].astype(object)))
+    scores = settings.group_map(design, profiles.features, **ACTIVITY_PAIRS,
+                                sameby=["Metadata_JCP2022"], ap=ap, analysis="ORF activity (S7B)")
     return ap, scores

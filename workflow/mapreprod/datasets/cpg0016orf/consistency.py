@@ -140,7 +140,9 @@ def phenotypic_consistency(
     Returns
     -------
     ap : one row per (consensus profile, complex) with at least one positive pair.
-    map : one row per complex (``Metadata_corum_complex_list`` holds the complex name).
+    map : one row per complex (``Metadata_corum_complex_list`` holds the complex name), with
+        ``test`` (multilabel: under ``map.test: permutation`` the shared null runs and ``test``
+        says so).
     """
     check_columns(consensus_profiles.meta, [COMPLEX_LIST], "consensus profiles")
     ap = settings.multilabel_average_precision(
@@ -149,5 +151,8 @@ def phenotypic_consistency(
         **CONSISTENCY_PAIRS,
         multilabel_col=COMPLEX_LIST,
     )
-    scores = settings.mean_average_precision(ap, [COMPLEX_LIST])
+    scores = settings.multilabel_group_map(
+        consensus_profiles.meta, consensus_profiles.features, **CONSISTENCY_PAIRS,
+        multilabel_col=COMPLEX_LIST, sameby=[COMPLEX_LIST], ap=ap, analysis="ORF consistency (S7D)",
+    )
     return ap, scores

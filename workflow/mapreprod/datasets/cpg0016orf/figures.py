@@ -85,7 +85,20 @@ def draw_figS7d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
     )
 
 
+
+def draw_metrics_cpg0016orf(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP (docs/methods.md §15; tables: the metrics tables of rule
+    cpg0016orf_metrics, named summary, energy, recall, retrieval, cell_count; options: ``threshold``
+    of the activity calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "cpg0016[orf]: energy distance and known-relationship recall beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "figS7b": draw_figS7b,
     "figS7d": draw_figS7d,
+    "metrics_cpg0016orf": draw_metrics_cpg0016orf,
 }

@@ -15,6 +15,7 @@ import pandas as pd
 
 from mapreprod.common import percent
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .inputs import check_columns
 
@@ -84,4 +85,6 @@ def reproduction_table(
     ours = our_values(
         activity_map, consistency_map, steps, consistency_fdr=consistency_fdr, note=note
     )
-    return with_paper_values(DATASET, ours)
+    # which test of map.test made the calls (the tables' test column)
+    tests = test_rows({"Fig S7B": [activity_map], "Fig S7D": [consistency_map]}, note)
+    return pd.concat([with_paper_values(DATASET, ours), tests], ignore_index=True)

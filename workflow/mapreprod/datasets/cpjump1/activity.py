@@ -20,7 +20,7 @@ import pandas as pd
 from mapeval.nulls import p_value_greater
 
 from mapreprod.common import require_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings
 
 from .inputs import CONTROL_INDEX, CONTROL_TYPE, MODALITY, NEGCON, PERT, PLATE, WELL
 from .preprocess import feature_columns
@@ -57,6 +57,13 @@ def ap_p_values(ap: pd.DataFrame, settings: MapSettings) -> np.ndarray:
     ap : rows with ``average_precision``, ``n_pos_pairs`` and ``n_total_pairs`` (no NaN AP).
     settings : the engine settings (needs a ``null_size``).
 
+    Under ``map.test: exact`` the p-value is the exact P(null >= AP) of the AP's configuration
+    (:meth:`MapSettings.ap_p_values`; the strict ">" belongs to the sampled null of copairs, where
+    it drops the observed value's ties, and has no meaning for the exact distribution). The other
+    tests use the sampled null: for one AP the shared and the independent null coincide, and the
+    label-permutation test has no AP-level version (the class tables' ``test`` column says so;
+    docs/methods.md §1.9).
+
     Returns
     -------
     Array of p-values aligned with the rows of ``ap``.
@@ -66,6 +73,9 @@ def ap_p_values(ap: pd.DataFrame, settings: MapSettings) -> np.ndarray:
         raise ValueError("ap_p_values: drop the rows without an average precision first")
     if ap.empty:
         return np.empty(0)
+    if settings.test == "exact":
+        return settings.ap_p_values(ap)
+    settings.log_ap_level()
     confs = ap[["n_pos_pairs", "n_total_pairs"]].to_numpy(dtype=np.int64)
     configs, rev = np.unique(confs, axis=0, return_inverse=True)
     rev = rev.ravel()
@@ -156,7 +166,9 @@ def replicate_retrieval(
     Returns
     -------
     (ap, classes): one row per scored well (its metadata, ``n_pos_pairs``, ``n_total_pairs``,
-    ``average_precision``, ``p_value``) and one row per perturbation (:func:`class_scores`).
+    ``average_precision``, ``p_value``, ``test``) and one row per perturbation
+    (:func:`class_scores`, then ``test``: the AP-level null behind the class q-values, see
+    :func:`ap_p_values`).
     Negative-control wells are never queries: they get the reference index, so they form no
     positive pairs; the APs of the other wells are those of the notebooks' pairing
     (pos_sameby = broad_sample, neg_sameby = Plate, neg_diffby = negcon).
@@ -188,4 +200,5 @@ def replicate_retrieval(
         raise ValueError(f"replicate_retrieval ({variant}): no well has a replicate to retrieve")
     ap["p_value"] = ap_p_values(ap, settings)
     classes = class_scores(ap, PERT, settings.threshold, class_q)
+    ap[TEST_COLUMN] = classes[TEST_COLUMN] = settings.ap_test_label()
     return ap, classes

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import require_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings
 
 from .activity import CLASS_COLUMNS, ap_p_values, class_scores
 from .inputs import GENE, MODALITY, PERT, TARGET, TARGET_LIST
@@ -79,16 +79,20 @@ def replicable_consensus(profiles: pd.DataFrame, classes: pd.DataFrame) -> pd.Da
 
 def _empty(ap_columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     ap = pd.DataFrame(
-        columns=[*ap_columns, "n_pos_pairs", "n_total_pairs", "average_precision", "p_value"]
+        columns=[*ap_columns, "n_pos_pairs", "n_total_pairs", "average_precision", "p_value",
+                 TEST_COLUMN]
     )
-    return ap, pd.DataFrame(columns=[TARGET, *CLASS_COLUMNS])
+    return ap, pd.DataFrame(columns=[TARGET, *CLASS_COLUMNS, TEST_COLUMN])
 
 
 def _score(ap: pd.DataFrame, settings: MapSettings, class_q: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """AP p-values of the scored rows and the per-target class table."""
+    """AP p-values of the scored rows and the per-target class table, each with the ``test``
+    of the AP-level null (:func:`~.activity.ap_p_values`)."""
     ap = ap[ap["average_precision"].notna()].reset_index(drop=True)
     ap["p_value"] = ap_p_values(ap, settings)
-    return ap, class_scores(ap, TARGET, settings.threshold, class_q)
+    classes = class_scores(ap, TARGET, settings.threshold, class_q)
+    ap[TEST_COLUMN] = classes[TEST_COLUMN] = settings.ap_test_label()
+    return ap, classes
 
 
 def _label_lists(target_list: pd.Series) -> list[list[str]]:

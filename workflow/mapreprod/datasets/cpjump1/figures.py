@@ -350,10 +350,23 @@ def draw_cpjump1_fig5(tables: Mapping[str, pd.DataFrame], options: Mapping[str, 
     return fig5_table(tables["signal"], tables["summary"]), fig
 
 
+
+def draw_metrics_cpjump1(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP (docs/methods.md §15; tables: the metrics tables of rule
+    cpjump1_metrics, named summary, energy, recall, retrieval, cell_count; options: ``threshold``
+    of the activity calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "CPJUMP1: energy distance, known-relationship recall (CRISPR, ORF) and retrieval by target (compounds) beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "cpjump1_fig4a": draw_cpjump1_fig4a,
     "cpjump1_fig4b": draw_cpjump1_fig4b,
     "cpjump1_fig4c": draw_cpjump1_fig4c,
     "cpjump1_edfig1": draw_cpjump1_edfig1,
     "cpjump1_fig5": draw_cpjump1_fig5,
+    "metrics_cpjump1": draw_metrics_cpjump1,
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .figures import fractions
 from .inputs import CELL_TYPES, MODALITIES, TIME_LABELS
@@ -146,5 +147,20 @@ def reproduction_table(
     directionality_summary: pd.DataFrame,
     note: str = "",
 ) -> pd.DataFrame:
-    """Paper (and notebook) values next to ours: columns figure, quantity, paper, ours, note."""
-    return with_paper_values("cpjump1", our_values(detection, matching, cross, directionality_summary, note))
+    """Paper (and notebook) values next to ours: columns figure, quantity, paper, ours, note.
+
+    The rows "test of the calls (map.test)" name the null behind the class q-values of Fig 4a,
+    Extended Data Fig 1, Fig 4b and 4c (the class tables' ``test`` column: AP-level p-values,
+    so the permutation test does not apply; docs/methods.md §1.9)."""
+    table = with_paper_values("cpjump1", our_values(detection, matching, cross, directionality_summary, note))
+    all_wells = detection["variant"] == "all"
+    tests = test_rows(
+        {
+            "Fig 4a": [detection[all_wells]],
+            "Extended Data Fig 1": [detection[~all_wells]],
+            "Fig 4b": [matching],
+            "Fig 4c": [cross],
+        },
+        note,
+    )
+    return pd.concat([table, tests], ignore_index=True)

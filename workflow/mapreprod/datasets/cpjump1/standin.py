@@ -12,7 +12,8 @@ are not reachable offline. The stand-in writes files with their schema, built on
   shape (:func:`generated_layouts`): compounds and CRISPR guides in the same well on every
   replicate plate, ORFs twice per plate in different wells, 64 DMSO wells per compound plate,
   30 negative-control guides in duplicate, 15 negative-control ORFs four times;
-* real CellProfiler feature names (:mod:`.feature_names`).
+* real CellProfiler feature names (:mod:`.feature_names`; beyond their 300, names of
+  CellProfiler's grammar, :func:`mapreprod.standin.grammar_feature_names`).
 
 Each condition's wells are ``noise + plate offset + well-position effect + perturbation effect``,
 then MAD-normalized to the plate's negative-control wells (median and 1.4826 x MAD), as the real
@@ -33,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from mapreprod.standin import grammar_feature_names
 
 from .feature_names import FEATURE_NAMES
 from .inputs import (
@@ -208,6 +211,20 @@ def standin_plates() -> list[str]:
 
 # --------------------------------------------------------------------------- design
 
+#: Largest ``synthetic_design.n_features``: the 300 real names, then CellProfiler's grammar.
+MAX_FEATURES = 1500
+
+
+def feature_names(n_features: int) -> list[str]:
+    """The first ``n_features`` real names (:data:`FEATURE_NAMES`), beyond their number all of
+    them and then names of CellProfiler's grammar."""
+    if n_features <= len(FEATURE_NAMES):
+        return list(FEATURE_NAMES[:n_features])
+    taken = set(FEATURE_NAMES)
+    extra = [name for name in grammar_feature_names() if name not in taken]
+    return [*FEATURE_NAMES, *extra[: n_features - len(FEATURE_NAMES)]]
+
+
 
 def _per_modality(**values: float) -> dict[str, float]:
     return dict(values)
@@ -219,7 +236,8 @@ class SyntheticDesign:
 
     Attributes
     ----------
-    n_features : features per profile (real CellProfiler names; at most 300).
+    n_features : features per profile (real CellProfiler names up to 300, then names of
+        CellProfiler's grammar; at most :data:`MAX_FEATURES`).
     plate_effect : SD of a per-plate offset (removed by the negcon normalization).
     position_effect : RMS per feature of the well-position effect (row and column gradients and
         an edge effect, shared by the plates of a condition), per modality.
@@ -297,8 +315,8 @@ class SyntheticDesign:
     def check(self) -> None:
         """Raise ValueError naming the key if a value is out of range."""
         key = "cpjump1.synthetic_design"
-        if not 2 <= self.n_features <= len(FEATURE_NAMES):
-            raise ValueError(f"{key}.n_features must be in [2, {len(FEATURE_NAMES)}], got {self.n_features}")
+        if not 2 <= self.n_features <= MAX_FEATURES:
+            raise ValueError(f"{key}.n_features must be in [2, {MAX_FEATURES}], got {self.n_features}")
         if not 0 <= self.compound_gene_link <= 1:
             raise ValueError(f"{key}.compound_gene_link must be in [0, 1]")
         for name in ("plate_effect", "condition_spread"):
@@ -608,7 +626,7 @@ def generate(
     """
     design.check()
     dim = design.n_features
-    features = list(FEATURE_NAMES[:dim])
+    features = feature_names(dim)
     rng = np.random.default_rng(seed)
     truth, directions = _reagent_truth(layouts, design, rng, dim)
     experiment = experiment_metadata()

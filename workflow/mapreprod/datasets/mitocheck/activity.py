@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 import mapeval
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings
 
 from .inputs import CLASS, CONTROL_CLASS, FEATURE_LABELS, GENE, feature_columns, metadata_columns
 
@@ -34,7 +34,9 @@ GROUPINGS: dict[str, str] = {"gene": GENE, "class": CLASS}
 #: p-value corrections: ``none`` = the authors' code, ``bh`` = the figure captions.
 CORRECTIONS = ("none", "bh")
 #: Result columns after the metadata (the authors' ``{grouping}_ap_results.csv``), plus
-#: ``corrected_p_value`` (BH over the cells of one feature set, kept whatever the correction).
+#: ``corrected_p_value`` (BH over the cells of one feature set, kept whatever the correction)
+#: and ``test`` (the null of the AP p-values: exact under ``map.test: exact``, else sampled; the
+#: label-permutation test has no AP-level version, docs/methods.md §1.9).
 RESULT_COLUMNS = [
     "n_pos_pairs",
     "n_total_pairs",
@@ -44,6 +46,7 @@ RESULT_COLUMNS = [
     "p < 0.05",
     "-log10(AP p-value)",
     "Features",
+    TEST_COLUMN,
 ]
 
 __all__ = [
@@ -90,7 +93,7 @@ def single_cell_ap(
     grouping : ``"gene"``/``"class"`` or the column ``Metadata_Gene``/``Mitocheck_Phenotypic_Class``.
     feature_set : ``"cp"`` or ``"dp"``.
     settings : the engine settings: similarity, batch size and threads of the APs; null size,
-        seed and sampler of the per-AP nulls (:meth:`MapSettings.ap_p_values`); ``threshold``,
+        seed, sampler and test of the per-AP nulls (:meth:`MapSettings.ap_p_values`); ``threshold``,
         the significance level of ``p < 0.05``.
     correction : ``"none"`` (raw p, the authors' code) or ``"bh"`` (Benjamini-Hochberg over the
         cells of this call) for ``p < 0.05`` and ``-log10(AP p-value)``.
@@ -140,6 +143,7 @@ def single_cell_ap(
         out["p < 0.05"] = np.nan_to_num(used, nan=1.0) < settings.threshold
         out["-log10(AP p-value)"] = -np.log10(used)
     out["Features"] = feature_set
+    out[TEST_COLUMN] = settings.ap_test_label()
     return out
 
 

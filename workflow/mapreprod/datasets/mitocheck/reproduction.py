@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .activity import summarize
 from .inputs import CLASS, GENE
@@ -61,5 +62,8 @@ def our_values(
 def reproduction_table(
     gene_ap: pd.DataFrame, class_ap: pd.DataFrame, n_controls: int, note: str = ""
 ) -> pd.DataFrame:
-    """Paper vs our values for Mitocheck (columns figure, quantity, paper, ours, note)."""
-    return with_paper_values("mitocheck", our_values(gene_ap, class_ap, n_controls, note))
+    """Paper vs our values for Mitocheck (columns figure, quantity, paper, ours, note), then the
+    rows naming the null behind the per-cell AP p-values (the tables' ``test`` column)."""
+    table = with_paper_values("mitocheck", our_values(gene_ap, class_ap, n_controls, note))
+    tests = test_rows({"Fig 5C/S9A": [class_ap], "Fig S9B": [gene_ap]}, note)
+    return pd.concat([table, tests], ignore_index=True)

@@ -12,6 +12,15 @@ The real files are not reachable offline. This module writes files with their la
   ``normalized_data/negative_control_data.csv.gz``: control cells with the same columns but no
   class, outline or index column, and ``Metadata_Gene == "negative control"``.
 
+At the real size (``config/rehearsal.yaml``: 2,456 labelled cells, ~780,000 control rows) the
+control table does not fit in memory as a DataFrame (4.5 GB of float32 alone), and formatting
+and compressing 12 GB of CSV text would take a quarter of an hour: with ``control_block_rows``
+:func:`write_control_blocks` writes it straight into the zip member as gzip members of that
+many rows each, of which only ``control_distinct_blocks`` are generated (from their own random
+stream) and compressed; the others repeat them. The file has the real number of rows and
+bytes to read; its rows repeat with that period (with 4 x 20,000 distinct rows, the 0.5%
+sample of 3,900 controls holds about 95 pairs of identical rows).
+
 Labelled cells carry the 15 scored classes plus ``OutOfFocus`` cells, and cells of wells that
 failed QC (``Metadata_Gene == "failed QC"``): both are dropped by the preprocessing. Features are
 z-scores: controls are N(0, 1) noise; a labelled cell adds its class centroid (strength per class
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import os
 import uuid
 import zipfile
@@ -128,6 +138,7 @@ __all__ = [
     "SyntheticDesign",
     "generate",
     "write_control_archive",
+    "write_control_blocks",
     "write_training",
 ]
 
@@ -147,6 +158,11 @@ class SyntheticDesign:
     class_effect: float = 0.35  # per-feature SD of the class centroids (noise SD 1)
     gene_effect: float = 0.25
     weak_class_factor: float = 0.3
+    # 0: the control table is drawn in memory with the labelled cells' stream (the demo); > 0:
+    # written in blocks of this many rows, control_distinct_blocks of them generated from their
+    # own stream and the others repeating them (write_control_blocks)
+    control_block_rows: int = 0
+    control_distinct_blocks: int = 4
 
     @classmethod
     def from_config(cls, config: Mapping | None) -> SyntheticDesign:
@@ -167,6 +183,7 @@ class SyntheticDesign:
             "n_cells": (self.n_classes * 2, None), "n_classes": (2, len(CLASS_SIZES)),
             "n_genes": (2, len(REAL_GENE_LABELS) + len(FILLER_GENES)), "n_failed_qc": (0, None),
             "n_out_of_focus": (0, None), "n_control_rows": (10, None), "n_dp_features": (2, None),
+            "control_block_rows": (0, None), "control_distinct_blocks": (1, None),
         }
         for key, (lo, hi) in limits.items():
             value = getattr(self, key)
@@ -254,7 +271,8 @@ def generate(design: SyntheticDesign) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     Returns
     -------
     training : labelled cells in the training file's layout (without the index column).
-    controls : control cells in the control file's layout.
+    controls : control cells in the control file's layout; None with ``control_block_rows``
+        (then :func:`write_control_blocks` writes them).
     truth : planted signal, one row per (class, feature set): ``class``, ``features``,
         ``strength`` (SD of the centroid per feature), ``cells``.
     """
@@ -325,6 +343,12 @@ def generate(design: SyntheticDesign) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
                        + rng.random(n) * 0.5, kind="stable")
     training = training.iloc[order].reset_index(drop=True)
 
+    truth = pd.DataFrame(
+        [(c, fs, strength[c, fs], counts[c]) for c in classes for fs in ("cp", "dp")],
+        columns=["class", "features", "strength", "cells"],
+    )
+    if design.control_block_rows:
+        return training, None, truth
     # control cells
     control_wells = _wells(rng, 40)
     pick = rng.integers(0, len(control_wells), design.n_control_rows)
@@ -335,11 +359,23 @@ def generate(design: SyntheticDesign) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     controls = pd.concat(
         [ctl_meta, _features(rng, design.n_control_rows, design.n_dp_features)], axis=1
     )
-    truth = pd.DataFrame(
-        [(c, fs, strength[c, fs], counts[c]) for c in classes for fs in ("cp", "dp")],
-        columns=["class", "features", "strength", "cells"],
-    )
     return training, controls, truth
+
+
+def _control_block_csv(rng: np.random.Generator, n: int, design: SyntheticDesign,
+                       well_of: Mapping[int, tuple], header: bool) -> bytes:
+    """CSV text of ``n`` control cells (N(0, 1) features of the control wells ``well_of``, the
+    layout of :func:`generate`'s controls), with the header line or without."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    meta = _metadata(rng, rng.integers(0, len(well_of), n), well_of)
+    meta[GENE] = CONTROL_GENE
+    block = pd.concat([meta, _features(rng, n, design.n_dp_features)], axis=1)
+    out = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(block, preserve_index=False), out,
+                    pacsv.WriteOptions(include_header=header, quoting_style="needed"))
+    return out.getvalue()
 
 
 def _write_csv(df: pd.DataFrame, path: Path, index: bool) -> None:
@@ -356,6 +392,48 @@ def _write_csv(df: pd.DataFrame, path: Path, index: bool) -> None:
     with gzip.open(tmp, "wb", compresslevel=1) as handle:
         pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
     os.replace(tmp, path)
+
+
+def write_control_blocks(
+    design: SyntheticDesign, path: str | os.PathLike, member: str = CONTROL_MEMBER
+) -> int:
+    """Write the control table of ``design`` (``control_block_rows`` > 0) as the gzipped CSV
+    ``member`` of the zip archive ``path`` (the layout of :func:`write_control_archive`),
+    streamed into the archive: a gzip member holding the header, then one gzip member per block
+    of ``control_block_rows`` rows (a multi-member gzip file, which gzip readers and pandas read
+    as one stream). Only the first ``control_distinct_blocks`` blocks are generated (from a
+    stream seeded by ``[seed, 1]``) and compressed; later blocks repeat their compressed bytes
+    (a shorter last block is generated on its own). Returns the rows written."""
+    design.check()
+    size = design.control_block_rows
+    if size < 1:
+        raise ValueError("mitocheck.synthetic_design.control_block_rows must be >= 1 to write blocks")
+    rng = np.random.default_rng([design.seed, 1])
+    control_wells = _wells(rng, 40)
+    well_of = {i: (control_wells.plate[i], int(control_wells.well[i]), 1)
+               for i in range(len(control_wells))}
+    header = _control_block_csv(rng, 1, design, well_of, header=True).split(b"\n", 1)[0] + b"\n"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    distinct: list[bytes] = []
+    rows = 0
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with archive.open(member, "w", force_zip64=True) as raw:
+            raw.write(gzip.compress(header, compresslevel=1, mtime=0))
+            while rows < design.n_control_rows:
+                n = min(size, design.n_control_rows - rows)
+                if n < size or len(distinct) < design.control_distinct_blocks:
+                    text = _control_block_csv(rng, n, design, well_of, header=False)
+                    data = gzip.compress(text, compresslevel=1, mtime=0)
+                    if n == size:
+                        distinct.append(data)
+                else:
+                    data = distinct[(rows // size) % len(distinct)]
+                raw.write(data)
+                rows += n
+    os.replace(tmp, path)
+    return rows
 
 
 def write_training(training: pd.DataFrame, path: str | os.PathLike) -> None:

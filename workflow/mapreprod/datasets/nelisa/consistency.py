@@ -8,7 +8,7 @@ import pandas as pd
 
 from mapreprod import preprocess
 from mapreprod.common import paper_columns, require_columns, split_profiles
-from mapreprod.settings import MapSettings
+from mapreprod.settings import MapSettings, test_columns
 
 from .inputs import MISSING_PERT, PERT, RESULT_COLUMNS, TARGET, TARGET_LIST
 
@@ -47,15 +47,18 @@ def consistency_map(
 
     Multilabel AP on :func:`consistency_profiles`: positives share a target and differ in
     compound; negatives share no target and differ in compound. mAP per target, BH over targets.
+    The test is ``map.test``'s; the label-permutation test is not defined for multilabel designs
+    (``test`` then reads ``shared (permutation undefined: multilabel)``).
 
     Returns
     -------
     DataFrame
-        ``Metadata_target`` + :data:`RESULT_COLUMNS`, one row per target with >= 2 compounds.
+        ``Metadata_target`` + :data:`RESULT_COLUMNS` + ``test``, one row per target with >= 2
+        compounds.
     """
     agg = consistency_profiles(df, active)
     meta, feats = split_profiles(agg)
-    ap = settings.multilabel_average_precision(
+    m = settings.multilabel_group_map(
         meta,
         feats,
         pos_sameby=[TARGET],
@@ -63,7 +66,8 @@ def consistency_map(
         neg_sameby=[],
         neg_diffby=[TARGET, PERT],
         multilabel_col=TARGET,
+        sameby=TARGET,
+        analysis="nELISA consistency",
     )
-    m = settings.mean_average_precision(ap, TARGET)
     out = paper_columns(m)
-    return out[[TARGET, *RESULT_COLUMNS]]
+    return out[[TARGET, *RESULT_COLUMNS, *test_columns(out)]]

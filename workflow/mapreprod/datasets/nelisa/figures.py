@@ -108,9 +108,21 @@ def draw_fig4d(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
     return wide, plot_assay_pivot(wide, title="Fig 4D: consistency per target")
 
 
+def draw_metrics_nelisa(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP per assay (tables: the metrics tables of rule nelisa_metrics,
+    named summary, energy, recall, retrieval, cell_count; options: ``threshold`` of the calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "nELISA and Cell Painting: energy distance, retrieval and cell count beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
+
 FIGURES = {
     "fig4a": draw_fig4a,
     "fig4b": draw_fig4b,
     "fig4c": draw_fig4c,
     "fig4d": draw_fig4d,
+    "metrics_nelisa": draw_metrics_nelisa,
 }

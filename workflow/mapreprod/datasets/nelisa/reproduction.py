@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from mapreprod.common import require_columns
 from mapreprod.preprocess import BEYOND_QUANTITY, beyond_summary
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .inputs import ASSAYS
 
@@ -52,16 +54,40 @@ def our_values(
     return pd.DataFrame(rows, columns=["figure", "quantity", "ours", "note"])
 
 
+def test_comparison_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """Rows "<analysis> retrieved, <assay>, by test" from the :func:`.calls_by_test.calls_by_test`
+    summary: the share retrieved under each test, in the summary's order (columns figure,
+    quantity, ours, note)."""
+    require_columns(summary, ["assay", "analysis", "test", "made_by", "scored", "retrieved",
+                              "retrieved_text"], "test comparison")
+    figures = {"activity": "Fig 4A/B", "consistency": "Fig 4C/D"}
+    rows = []
+    for (assay, analysis), part in summary.groupby(["assay", "analysis"], sort=False):
+        tests = " / ".join(part["test"].astype(str))
+        ours = " / ".join(part["retrieved_text"].astype(str))
+        note = "; ".join(
+            f"{r.test}: {r.retrieved} of {r.scored}" + (f" ({r.made_by})" if r.made_by != r.test else "")
+            for r in part.itertuples(index=False)
+        )
+        quantity = f"{analysis} retrieved, {ASSAYS[assay].label}, by test ({tests})"
+        rows.append((figures[analysis], quantity, ours, note + "; results/nelisa/test_comparison.csv"))
+    return pd.DataFrame(rows, columns=["figure", "quantity", "ours", "note"])
+
+
 def reproduction_table(
     activity: Mapping[str, pd.DataFrame],
     consistency: Mapping[str, pd.DataFrame],
     note: str = "",
     beyond: Mapping[str, pd.DataFrame] | None = None,
+    test_comparison: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Paper vs our values for Fig 4A-D (columns figure, quantity, paper, ours, note).
 
     ``beyond`` (assay -> the ``values_beyond_bound`` table of its normalized profiles; the
-    workflow always gives it) adds the row "normalized values beyond 1e6"."""
+    workflow always gives it) adds the row "normalized values beyond 1e6". The rows
+    "test of the calls (map.test)" name the test behind Fig 4A/B and 4C/D (the tables' ``test``
+    column); ``test_comparison`` (the summary of :func:`.calls_by_test.calls_by_test`) adds the
+    share retrieved under each test."""
     ours = our_values(activity, consistency, note)
     if beyond is not None:
         value, row_note = beyond_summary({ASSAYS[a].label: t for a, t in beyond.items()})
@@ -70,4 +96,8 @@ def reproduction_table(
             [ours, pd.DataFrame([("Fig 4A-D", BEYOND_QUANTITY, value, row_note)], columns=ours.columns)],
             ignore_index=True,
         )
-    return with_paper_values("nelisa", ours)
+    if test_comparison is not None:
+        ours = pd.concat([ours, test_comparison_rows(test_comparison)], ignore_index=True)
+    table = with_paper_values("nelisa", ours)
+    tests = test_rows({"Fig 4A/B": activity.values(), "Fig 4C/D": consistency.values()})
+    return pd.concat([table, tests], ignore_index=True)

@@ -54,6 +54,13 @@ def make_cellpainting(
 ) -> pd.DataFrame:
     """Cell Painting-shaped profiles for the wells of the real nELISA table ``nelisa``.
 
+    Parameters (config ``nelisa.synthetic_design``, and ``nelisa.seed``)
+    ----------
+    n_features : CellProfiler features (real names up to 155, then CellProfiler's grammar; the
+        real file: about 909).
+    active_share, consistent_share, effect : planted signal (module docstring).
+    seed : seed of every draw.
+
     Returns a DataFrame with ``Metadata_Plate``, ``Metadata_Well`` and the treatment metadata of
     the nELISA file (``Metadata_*``), then ``n_features`` CellProfiler feature columns; the
     nELISA rows plus 10 extra wells (see the module docstring).
@@ -88,7 +95,8 @@ def make_cellpainting(
     # compound effects: active compounds move along their own direction
     all_compounds = sorted(meta[PERT].dropna().unique())
     active = set(rng.choice(all_compounds, size=round(active_share * len(all_compounds)), replace=False))
-    for c in active:
+    # in sorted order: a set's order of strings changes with the interpreter's hash seed
+    for c in sorted(active):
         sel = (meta[PERT] == c).to_numpy()
         x[sel] += effect * unit_vectors(rng, 1, dim)[0] * np.sqrt(dim) / 4
     # target effects: compounds sharing a "consistent" target share part of their direction

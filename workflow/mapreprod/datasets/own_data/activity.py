@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import paper_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import MapSettings, test_columns
 
 from .inputs import CONTROL_COL, KEY_COL, OwnDataSpec, has_pair_differing_in
 
@@ -30,6 +30,7 @@ __all__ = [
     "AP_COLUMNS",
     "RESULT_COLUMNS",
     "ROW_COL",
+    "activity_design",
     "activity_table",
     "gather_activity",
     "retrieved_keys",
@@ -78,6 +79,31 @@ def _empty_ap() -> pd.DataFrame:
                         | {"average_precision": pd.Series(dtype="float64")})
 
 
+def activity_design(
+    prepared: pd.DataFrame, features: list[str], spec: OwnDataSpec, rows: np.ndarray | None = None
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, list[str]]]:
+    """The activity design of the wells ``rows`` of ``prepared`` (default all): their pairing
+    metadata (the perturbation key, the controls' reference index, the columns replicates must
+    differ in, the plate with same-plate controls), their features (rows x features, float64)
+    and the pair rules (pos_sameby, pos_diffby, neg_sameby, neg_diffby)."""
+    rows = np.arange(len(prepared)) if rows is None else rows
+    diff_cols = list(spec.replicates_differ_in)
+    plate_cols = [spec.plate] if spec.activity_controls == "same_plate" else []
+    meta_cols = list(dict.fromkeys([KEY_COL, CONTROL_COL, *diff_cols, *plate_cols]))
+    meta = prepared.iloc[rows][meta_cols].reset_index(drop=True)
+    meta = mapeval.assign_reference_index(
+        meta, meta[CONTROL_COL].to_numpy(dtype=bool), reference_col=_REFERENCE_COL
+    )
+    feats = prepared.iloc[rows, prepared.columns.get_indexer(features)].to_numpy(dtype=np.float64)
+    pairs = {
+        "pos_sameby": [KEY_COL, _REFERENCE_COL],
+        "pos_diffby": diff_cols,
+        "neg_sameby": plate_cols,
+        "neg_diffby": [KEY_COL, _REFERENCE_COL],
+    }
+    return meta, feats, pairs
+
+
 def shard_average_precision(
     prepared: pd.DataFrame,
     features: list[str],
@@ -107,25 +133,11 @@ def shard_average_precision(
     key = prepared[KEY_COL].to_numpy(dtype=np.int64)
     where = shard_of_rows(key, n_shards)
     rows = np.flatnonzero((where == shard) | (where == -1))
-    diff_cols = list(spec.replicates_differ_in)
     treated = prepared.iloc[rows[key[rows] >= 0]]
-    if treated.empty or not has_pair_differing_in(treated, KEY_COL, diff_cols):
+    if treated.empty or not has_pair_differing_in(treated, KEY_COL, list(spec.replicates_differ_in)):
         return _empty_ap()  # no replicate pair in this shard
-    plate_cols = [spec.plate] if spec.activity_controls == "same_plate" else []
-    meta_cols = list(dict.fromkeys([KEY_COL, CONTROL_COL, *diff_cols, *plate_cols]))
-    meta = prepared.iloc[rows][meta_cols].reset_index(drop=True)
-    meta = mapeval.assign_reference_index(
-        meta, meta[CONTROL_COL].to_numpy(dtype=bool), reference_col=_REFERENCE_COL
-    )
-    feats = prepared.iloc[rows, prepared.columns.get_indexer(features)].to_numpy(dtype=np.float64)
-    ap = settings.average_precision(
-        meta,
-        feats,
-        pos_sameby=[KEY_COL, _REFERENCE_COL],
-        pos_diffby=diff_cols,
-        neg_sameby=plate_cols,
-        neg_diffby=[KEY_COL, _REFERENCE_COL],
-    )
+    meta, feats, pairs = activity_design(prepared, features, spec, rows)
+    ap = settings.average_precision(meta, feats, **pairs)
     ap[ROW_COL] = rows
     ap = ap[ap["average_precision"].notna() & (ap["n_pos_pairs"] > 0)]
     return ap[AP_COLUMNS].reset_index(drop=True)
@@ -143,9 +155,15 @@ def gather_activity(
     prepared: pd.DataFrame,
     spec: OwnDataSpec,
     settings: MapSettings,
+    features: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stack the shards' APs in row order and compute mAP, p-values and BH once (with the
-    ``settings``' null size, seed, sampler, null and threshold).
+    """Stack the shards' APs in row order and compute mAP, p-values and BH once, with the test
+    of ``map.test`` (``settings``: null size, seed, sampler, test, relabelings, threshold).
+
+    The label-permutation test (``map.test: permutation``) relabels profiles, so it needs the
+    whole prepared table with its ``features``: it runs here, once over every perturbation
+    (its result does not depend on the shards), with the plates as strata where replicates
+    must differ in the plate (one well per plate relabelled among that plate's controls).
 
     Returns
     -------
@@ -161,7 +179,20 @@ def gather_activity(
         raise ValueError(
             f"{spec.key('perturbation')}: no perturbation well has a replicate to retrieve"
         )
-    scores = settings.mean_average_precision(ap, KEY_COL)
+    what = f"own_data.datasets.{spec.name}: activity"
+    if settings.test == "permutation":
+        if features is None:
+            raise ValueError("gather_activity: map.test is 'permutation': pass the prepared table "
+                             "with its features (features=...)")
+        meta, feats, pairs = activity_design(prepared, features, spec)
+        # replicates on different plates with controls from every plate: relabel within plates
+        per_plate = spec.plate is not None and spec.plate in spec.replicates_differ_in
+        strata = spec.plate if per_plate and not pairs["neg_sameby"] else None
+        scores = settings.group_map(meta, feats, **pairs, sameby=KEY_COL, strata=strata,
+                                    analysis=what)
+    else:  # the AP-table tests score the gathered APs
+        scores = settings.group_map(None, None, [], [], [], [], sameby=KEY_COL, ap=ap,
+                                    analysis=what)
     pert = list(spec.perturbation)
     ap_out = ap.join(prepared[pert], on=ROW_COL)
     return ap_out[[ROW_COL, *pert, *AP_COLUMNS[1:]]], activity_table(scores, prepared, spec)
@@ -170,14 +201,15 @@ def gather_activity(
 def activity_table(scores: pd.DataFrame, prepared: pd.DataFrame, spec: OwnDataSpec) -> pd.DataFrame:
     """The activity result: one row per scored perturbation, your perturbation columns first,
     then ``n_replicates`` (its wells), mAP, p_value, corrected_p_value (BH), retrieved
-    (corrected p below the threshold) and -log10(mAP p-value) (of the corrected p, floored at
-    machine epsilon), in the sorted order of the perturbation columns."""
+    (corrected p below the threshold), -log10(mAP p-value) (of the corrected p, floored at
+    machine epsilon) and ``test`` (the test that made the call, with ``p_value_exact`` and the
+    relabelings where the test reports them), in the sorted order of the perturbation columns."""
     pert = list(spec.perturbation)
     treated = prepared[~prepared[CONTROL_COL].to_numpy(dtype=bool)]
     names = treated.groupby(KEY_COL, sort=True)[pert].first()
     wells = treated.groupby(KEY_COL, sort=True).size().rename("n_replicates")
     out = with_paper_columns(scores).join(names, on=KEY_COL).join(wells, on=KEY_COL)
-    return out[[*pert, "n_replicates", *RESULT_COLUMNS]].reset_index(drop=True)
+    return out[[*pert, "n_replicates", *RESULT_COLUMNS, *test_columns(out)]].reset_index(drop=True)
 
 
 def retrieved_keys(table: pd.DataFrame, prepared: pd.DataFrame, spec: OwnDataSpec) -> list[int]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod import preprocess as pcm_wrappers
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_COLUMN, MapSettings, test_columns
 
 from .activity import RESULT_COLUMNS, with_paper_columns
 from .inputs import CONTROL_COL, KEY_COL, OwnDataSpec
@@ -120,7 +120,7 @@ def _has_positive_pair(consensus: pd.DataFrame, spec: OwnDataSpec) -> bool:
 
 def empty_consistency(spec: OwnDataSpec) -> pd.DataFrame:
     """The consistency table with no rows (nothing to score)."""
-    return pd.DataFrame(columns=[spec.annotation, "n_perturbations", *RESULT_COLUMNS])
+    return pd.DataFrame(columns=[spec.annotation, "n_perturbations", *RESULT_COLUMNS, TEST_COLUMN])
 
 
 def consistency_map(
@@ -134,13 +134,14 @@ def consistency_map(
     DataFrame
         One row per scored annotation, sorted: the annotation (column named as your
         annotation column), ``n_perturbations`` carrying it, then mAP, p_value,
-        corrected_p_value (BH over annotations), retrieved, -log10(mAP p-value). Empty when no
-        two perturbations share an annotation.
+        corrected_p_value (BH over annotations), retrieved, -log10(mAP p-value), test (the
+        annotations are lists: under ``map.test: permutation`` the shared null runs and ``test``
+        says so). Empty when no two perturbations share an annotation.
     """
     if consensus.empty or not _has_positive_pair(consensus, spec):
         return empty_consistency(spec)
     meta = consensus[[KEY_COL, *spec.positives_differ_in, ANNOTATIONS_COL]]
-    ap = settings.multilabel_average_precision(
+    scores = settings.multilabel_group_map(
         meta,
         consensus[features].to_numpy(dtype=np.float64),
         pos_sameby=[ANNOTATIONS_COL],
@@ -148,9 +149,10 @@ def consistency_map(
         neg_sameby=[],
         neg_diffby=[ANNOTATIONS_COL, KEY_COL],
         multilabel_col=ANNOTATIONS_COL,
+        sameby=ANNOTATIONS_COL,
+        analysis=f"own_data.datasets.{spec.name}: consistency",
     )
-    scores = settings.mean_average_precision(ap, ANNOTATIONS_COL)
     counts = consensus[ANNOTATIONS_COL].explode().value_counts().rename("n_perturbations")
     out = with_paper_columns(scores).join(counts, on=ANNOTATIONS_COL)
     out = out.rename(columns={ANNOTATIONS_COL: spec.annotation})
-    return out[[spec.annotation, "n_perturbations", *RESULT_COLUMNS]].reset_index(drop=True)
+    return out[[spec.annotation, "n_perturbations", *RESULT_COLUMNS, *test_columns(out)]].reset_index(drop=True)

@@ -83,7 +83,20 @@ def draw_own_consistency(tables: Mapping[str, pd.DataFrame], options: Mapping[st
     return _draw(tables, options, "consistency")
 
 
+
+def draw_metrics_own_data(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP of one own dataset (docs/methods.md §15; tables: the metrics
+    tables of rule own_data_metrics; options: ``name`` (title) and ``threshold``)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    name = options.get("name", "")
+    return draw_metrics_figure(
+        tables, f"Your profiles ({name}): energy distance, retrieval, recall and cell count beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "own_activity": draw_own_activity,
     "own_consistency": draw_own_consistency,
+    "metrics_own_data": draw_metrics_own_data,
 }

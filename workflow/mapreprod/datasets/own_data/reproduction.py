@@ -14,7 +14,7 @@ import pandas as pd
 from mapreprod.common import percent
 from mapreprod.preprocess import BEYOND_COLUMNS, BEYOND_QUANTITY, describe_beyond
 from mapreprod.reproduction import COLUMNS
-from mapreprod.settings import MapSettings
+from mapreprod.settings import TEST_QUANTITY, MapSettings, tests_used
 
 from .inputs import OwnDataSpec
 
@@ -93,6 +93,7 @@ def summary_rows(
          (f"{int(activity['retrieved'].sum())} of {len(activity)} at {q}; controls: "
           f"{spec.activity_controls.replace('_', '-')}; {settings.similarity}; null {settings.null_size}")),
         (fig_a, "mean mAP (activity)", f"{activity['mAP'].mean():.3f}" if len(activity) else "NA", ""),
+        (fig_a, TEST_QUANTITY, tests_used([activity]), "the activity table's test column"),
     ]
     if consistency is not None:
         pool = "" if consistency_pool is None else f" among {consistency_pool} annotated perturbations"
@@ -102,6 +103,7 @@ def summary_rows(
               f"{'on' if spec.activity_filter else 'off'}")),
             (fig_c, "annotations retrieved (consistency)", _percent_text(consistency["retrieved"]),
              f"{int(consistency['retrieved'].astype(bool).sum())} of {len(consistency)} at {q}"),
+            (fig_c, TEST_QUANTITY, tests_used([consistency]), "the consistency table's test column"),
         ]
     out = pd.DataFrame(rows, columns=["figure", "quantity", "ours", "note"])
     out.insert(2, "paper", OWN_PAPER)

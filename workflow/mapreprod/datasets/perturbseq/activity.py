@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mapreprod.common import paper_columns, require_columns
-from mapreprod.settings import MapSettings
+from mapreprod.settings import AP_LEVEL, MapSettings, test_columns
 
 from .inputs import CELL, GEMGROUP, GENE, GOOD_COVERAGE, GUIDE, MULTIPLET, NEGATIVE, REFERENCE
 from .preprocess import feature_columns
@@ -110,13 +110,27 @@ def with_reference_index(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Why the label-permutation test does not apply to the per-guide bulk mAP (a guide's one profile
+#: is scored against its gene's other guides: the groups split the positive pairs) and to the
+#: single-cell APs (one cell per group); docs/methods.md §1.9.
+GUIDE_UNIT = "one profile per guide, positives are other guides"
+
+
 def _map_call(
-    meta: pd.DataFrame, feats: np.ndarray, pairs: dict, groupby: list[str], settings: MapSettings
+    meta: pd.DataFrame,
+    feats: np.ndarray,
+    pairs: dict,
+    groupby: list[str],
+    settings: MapSettings,
+    permutation_undefined: str | None = None,
+    analysis: str = "",
 ) -> pd.DataFrame:
-    """AP of every row with ``pairs``, rows without positives dropped, then mAP per ``groupby``."""
+    """AP of every row with ``pairs``, rows without positives dropped, then mAP per ``groupby``
+    under the test of ``map.test`` (:meth:`MapSettings.group_map`, ``test`` column)."""
     ap = settings.average_precision(meta, feats, **pairs)
     ap = ap.dropna(subset=["average_precision"])
-    return settings.mean_average_precision(ap, groupby)
+    return settings.group_map(meta, feats, **pairs, sameby=groupby, ap=ap,
+                              permutation_undefined=permutation_undefined, analysis=analysis)
 
 
 def bulk_map(
@@ -141,8 +155,10 @@ def bulk_map(
 
     Returns
     -------
-    DataFrame with :data:`BULK_COLUMNS`, one row per guide found in Table S16 (inner join on the
-    guide identity, as the authors merge), in guide order. ``p < 0.05`` is the BH-corrected call.
+    DataFrame with :data:`BULK_COLUMNS` and ``test`` (the test of ``map.test``; per guide the
+    permutation test is undefined, :data:`GUIDE_UNIT`, and the shared null runs), one row per
+    guide found in Table S16 (inner join on the guide identity, as the authors merge), in guide
+    order. ``p < 0.05`` is the BH-corrected call.
     """
     require_columns(bulk, [GUIDE, GENE], "bulk profiles")
     if unit == "gemgroup":
@@ -153,7 +169,9 @@ def bulk_map(
     genes = variable_features(profiles, variance_threshold)
     meta = profiles[[c for c in profiles.columns if str(c).startswith("Metadata_")]]
     scores = _map_call(
-        meta, profiles[genes].to_numpy(dtype=np.float64), bulk_pairs(unit), [GUIDE, GENE], settings
+        meta, profiles[genes].to_numpy(dtype=np.float64), bulk_pairs(unit), [GUIDE, GENE], settings,
+        permutation_undefined=GUIDE_UNIT if unit == "guide" else None,
+        analysis=f"Perturb-seq bulk mAP (perturbseq.bulk_unit: {unit})",
     )
     scores = paper_columns(scores).rename(columns={GUIDE: "perturbation", GENE: "group"})
     merged = scores.merge(phenotypes, on="perturbation", how="inner")
@@ -162,7 +180,7 @@ def bulk_map(
             "no guide of the bulk mAP table is in Table S16 (perturbation = gene + '_' + id); "
             f"e.g. {scores['perturbation'].iloc[0]!r}"
         )
-    return merged[BULK_COLUMNS].reset_index(drop=True)
+    return merged[[*BULK_COLUMNS, *test_columns(merged)]].reset_index(drop=True)
 
 
 def scored_cells(sc: pd.DataFrame) -> pd.DataFrame:
@@ -236,7 +254,8 @@ def single_cell_ap(
     DataFrame, one row per targeting cell (guides with at least two cells), in cell order:
     ``Metadata_cell_identity``, ``Metadata_guide_identity``, ``Metadata_gene_identity``, ``mAP``
     (the cell's AP), ``p_value``, ``corrected_p_value``, ``below_p``, ``p < 0.05`` (corrected, as
-    the authors' table stores it) and ``-log10(mAP p-value)``.
+    the authors' table stores it), ``-log10(mAP p-value)`` and ``test`` (one cell per group:
+    AP-level p-values, exact under ``map.test: exact``; the permutation test does not apply).
     """
     if calls not in ("all", "per_guide"):
         raise ValueError(f"perturbseq.single_cell_calls must be 'all' or 'per_guide', got {calls!r}")
@@ -249,7 +268,8 @@ def single_cell_ap(
         subset = subset.reset_index(drop=True)
         return _map_call(
             subset[meta_cols], subset[features].to_numpy(dtype=np.float64),
-            single_cell_pairs(), [GUIDE, CELL], settings,
+            single_cell_pairs(), [GUIDE, CELL], settings, permutation_undefined=AP_LEVEL,
+            analysis="Perturb-seq single-cell AP",
         )
 
     if calls == "all":
@@ -265,4 +285,4 @@ def single_cell_ap(
     scores = paper_columns(scores)
     out = targets[[CELL, GUIDE, GENE]].merge(scores, on=[CELL, GUIDE], how="inner")
     return out[[CELL, GUIDE, GENE, "mAP", "p_value", "corrected_p_value", "below_p", "p < 0.05",
-                "-log10(mAP p-value)"]].reset_index(drop=True)
+                "-log10(mAP p-value)", *test_columns(out)]].reset_index(drop=True)

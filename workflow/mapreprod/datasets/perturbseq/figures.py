@@ -443,10 +443,23 @@ def draw_figS8(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
     return table, fig
 
 
+
+def draw_metrics_perturbseq(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """The other metrics beside mAP (docs/methods.md §15; tables: the metrics tables of rule
+    perturbseq_metrics, named summary, energy, recall, retrieval, cell_count; options: ``threshold``
+    of the activity calls)."""
+    from mapreprod.plotting.metrics import draw_metrics_figure
+
+    return draw_metrics_figure(
+        tables, "Perturb-seq (bulk): energy distance and known-relationship recall beside mAP",
+        threshold=float(options.get("threshold", 0.05)),
+    )
+
 FIGURES = {
     "fig4e": draw_fig4e,
     "fig4f": draw_fig4f,
     "fig5a": draw_fig5a,
     "fig5b": draw_fig5b,
     "figS8": draw_figS8,
+    "metrics_perturbseq": draw_metrics_perturbseq,
 }

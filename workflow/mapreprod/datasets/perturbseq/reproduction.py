@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mapreprod.reproduction import with_paper_values
+from mapreprod.settings import test_rows
 
 from .figures import ACTIVITY, correlations
 from mapreprod.common import require_columns
@@ -87,6 +88,9 @@ def reproduction_table(
     n_scored_cells: int,
     note: str = "",
 ) -> pd.DataFrame:
-    """Paper vs our values (columns figure, quantity, paper, ours, note)."""
+    """Paper vs our values (columns figure, quantity, paper, ours, note), then the rows naming
+    the test behind the bulk calls (Fig 4E/F) and the single-cell p-values (Fig 5A/B; AP-level)
+    from the tables' ``test`` column."""
     ours = our_values(summary, bulk_profiles, bulk, cells, n_scored_cells, note)
-    return with_paper_values("perturbseq", ours)
+    tests = test_rows({"Fig 4E/F": [bulk], "Fig 5A/B": [cells]}, note)
+    return pd.concat([with_paper_values("perturbseq", ours), tests], ignore_index=True)
