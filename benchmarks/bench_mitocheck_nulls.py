@@ -26,6 +26,7 @@ To time another engine (e.g. a copy of an older ``mapeval``), put it first on ``
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -63,7 +64,9 @@ def grouping_ap(df, grouping: str, sampler: str, null_size: int, threads: int):
     for feature_set in ("cp", "dp"):
         feats = df[inputs.feature_columns(df, feature_set)].to_numpy(dtype=np.float64)
         ap = mapeval.average_precision(df[sameby], feats, sameby, [], [], sameby, threads=threads)
-        p = mapeval.ap_p_values(ap, null_size=null_size, seed=0, null_sampler=sampler)
+        # the null rows are drawn in threads since 2026-12-06 (older engines: no such keyword)
+        extra = {"threads": threads} if "threads" in inspect.signature(mapeval.ap_p_values).parameters else {}
+        p = mapeval.ap_p_values(ap, null_size=null_size, seed=0, null_sampler=sampler, **extra)
         out = ap.loc[labelled, ["n_pos_pairs", "n_total_pairs", "average_precision"]].reset_index(drop=True)
         out["p_value"], out["Features"] = p[labelled], feature_set
         parts.append(out)

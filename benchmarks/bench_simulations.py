@@ -1,4 +1,4 @@
-"""Speed of the simulation benchmark (Fig 2, S2-S5, figS_null, figS_energy).
+"""Speed of the simulation benchmark (Fig 2, S2-S5, figS_null, metrics_simulations).
 
 Two measurements:
 
@@ -8,7 +8,7 @@ Two measurements:
   EmpiricalCovariance / pdist loops, scikit-learn KMeans) on a few perturbations, extrapolated to
   100.
 * ``full``: every figure at the configured scale (config/config.yaml: 100 perturbations per
-  condition, ``ours_n_perts`` for figS_null and figS_energy; ``--n-perts`` and
+  condition, ``ours_n_perts`` for figS_null and metrics_simulations; ``--n-perts`` and
   ``--ours-n-perts`` override them), one task per (figure, n_feats) like the workflow's jobs, on
   ``--workers`` processes.
 
@@ -146,7 +146,7 @@ def main():
     f.add_argument("--workers", type=int, default=2)
     f.add_argument("--n-perts", type=int, default=None, help="default: simulations.n_perts")
     f.add_argument("--ours-n-perts", type=int, default=None,
-                   help="default: simulations.ours_n_perts (figS_null, figS_energy)")
+                   help="default: simulations.ours_n_perts (figS_null, metrics_simulations)")
     f.add_argument("--figures", nargs="*")
     a = ap.parse_args()
     threadpool_limits(1)  # one BLAS thread, as a workflow job with threads: 1

@@ -516,6 +516,12 @@ API_CASES: list[Case] = [
          lambda c: mapeval.multilabel.average_precision(_ml_meta([["t1"]] * 4), ML_FEATS, ["target"], ["cmpd"],
                                                         ["target"], ["cmpd"], "target"),
          ValueError, r"multilabel column 'target' in neg_sameby is not supported"),
+    Case("api-multilabel-tie-order-unknown", lambda c: mapeval.multilabel.average_precision(
+        _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", tie_order="stable"),
+         ValueError, r"tie_order must be one of \['positives_first', 'copairs_880f22a'\]"),
+    Case("api-multilabel-tie-order-needs-ignore-labels", lambda c: mapeval.multilabel.average_precision(
+        _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", tie_order="copairs_880f22a"),
+         ValueError, r"needs negative_rule='ignore_labels'"),
     Case("api-multilabel-batch-size", lambda c: mapeval.multilabel.average_precision(
         _ml_meta([["t1"], ["t1"], ["t2"], ["t2"]]), ML_FEATS, *ML, "target", batch_size=0),
         ValueError, r"batch_size must be a positive integer"),
@@ -671,11 +677,17 @@ if _WORKFLOW:
          "allowed: ['shared', 'independent', 'exact', 'permutation']"),
         ("config-n-permutations-zero", _config_with("map.n_permutations", 0), ValueError,
          "config key 'map.n_permutations'"),
-        # the simulations' own figures (figS_null, figS_energy: issues 17, 18)
+        ("config-permutation-tie-break-enum", _config_with("map.permutation_tie_break", "random"),
+         ValueError, "allowed: ['similarity', 'none']"),
+        ("config-permutation-tie-break-null", _config_with("map.permutation_tie_break", None),
+         ValueError, "config key 'map.permutation_tie_break'"),
+        # the simulations' own figures (figS_null, metrics_simulations: issues 17, 18)
         ("config-simulations-ours-n-perts-zero", _config_with("simulations.ours_n_perts", 0),
          ValueError, "config key 'simulations.ours_n_perts'"),
         ("settings-test-unknown", lambda c: _MapSettings(test="exactly"), ValueError,
          "MapSettings.test (config map.test) must be one of"),
+        ("settings-tie-break-unknown", lambda c: _MapSettings(permutation_tie_break="random"), ValueError,
+         "MapSettings.permutation_tie_break (config map.permutation_tie_break) must be one of"),
         ("settings-map-null-renamed", lambda c: _MapSettings().replace(map_null="independent"), TypeError,
          "MapSettings.map_null was renamed: use replace(test="),
         ("settings-permutation-needs-profiles",

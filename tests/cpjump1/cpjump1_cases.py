@@ -71,14 +71,15 @@ def unit(x):
     return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-def brute_ap(query, positives, negatives, absolute=False):
+def brute_ap(query, positives, negatives, absolute=False, ties_negatives_first=False):
     """AP of one query from its positive and negative partner profiles (cosine or |cosine|):
-    rank all partners by decreasing similarity, average the precision at each positive."""
+    rank all partners by decreasing similarity, average the precision at each positive. Tied
+    partners: positives first, or negatives first when ``ties_negatives_first``."""
     q = unit(query)
     sims = [(float(unit(v) @ q), 1) for v in positives] + [(float(unit(v) @ q), 0) for v in negatives]
     if absolute:
         sims = [(abs(s), lab) for s, lab in sims]
-    sims.sort(key=lambda t: (-t[0], -t[1]))
+    sims.sort(key=lambda t: (-t[0], t[1] if ties_negatives_first else -t[1]))
     hits, total = 0, 0.0
     for rank, (_, lab) in enumerate(sims, start=1):
         if lab:

@@ -99,9 +99,11 @@ def test_sister_guides_cosine_drop_genes_with_one_retrieved_guide():
 @pytest.mark.parametrize("negatives", ["notebook", "copairs_0_5_5"])
 def test_compound_gene_pairs_across_modalities_match_brute_force(negatives):
     """notebook (default): every compound-reagent pair is a negative, so a reagent of a
-    compound's target is in its rank list twice, as positive (ranked first on the tie) and as
-    negative (copairs @880f22a on the notebooks' input, docs/methods.md §12.6); copairs_0_5_5: a
-    negative shares no gene."""
+    compound's target is in its rank list twice, as positive and as negative, tied (copairs
+    @880f22a on the notebooks' input, docs/methods.md §12.6); the tie is ordered as copairs
+    @880f22a did: on lists of at most 16 entries numpy's quicksort is a (stable) insertion sort,
+    and ``[::-1]`` then puts the negative copy, laid out after the positives, first.
+    copairs_0_5_5: a negative shares no gene."""
     rng = np.random.default_rng(3)
     comps = ["c0", "c1", "c2", "c3", "c4"]
     targets = {"c0": "A|X", "c1": "B", "c2": "A|B", "c3": "Y", "c4": "C"}
@@ -123,18 +125,19 @@ def test_compound_gene_pairs_across_modalities_match_brute_force(negatives):
     # compound labels restricted to the retrieved genes; c3 (Y only) drops out
     clabels = {c: set(targets[c].split("|")) & genes for c in comp_hit}
     clabels = {c: v for c, v in clabels.items() if v}
+    copy_first = negatives == "notebook"  # every rank list here has at most 16 entries
     expected = {}
     for c, labs in clabels.items():
         for t in labs:
             pos = [om[o] for o in orf_hit if gene_of[o] == t]
             neg = [om[o] for o in orf_hit if negatives == "notebook" or gene_of[o] not in labs]
-            expected[(c, t)] = brute_ap(cm[c], pos, neg, absolute=True)
+            expected[(c, t)] = brute_ap(cm[c], pos, neg, absolute=True, ties_negatives_first=copy_first)
     for o in orf_hit:
         g = gene_of[o]
         pos = [cm[c] for c, labs in clabels.items() if g in labs]
         neg = [cm[c] for c, labs in clabels.items() if negatives == "notebook" or g not in labs]
         if pos:
-            expected[(o, g)] = brute_ap(om[o], pos, neg, absolute=True)
+            expected[(o, g)] = brute_ap(om[o], pos, neg, absolute=True, ties_negatives_first=copy_first)
     got = {(r.Metadata_broad_sample, r.Metadata_matching_target): r.average_precision
            for r in ap.itertuples(index=False)}
     assert set(got) == set(expected)

@@ -270,3 +270,27 @@ def test_null_cache_returns_what_a_new_draw_gives(monkeypatch):
     assert not np.array_equal(alone, first[1])
     cached[0, 0] = -1.0  # callers get their own copy
     assert null_distributions(confs, 500, seed=9, sampler="copairs")[0, 0] == first[0, 0]
+
+
+@pytest.mark.parametrize("sampler", ["copairs", "fast"])
+def test_null_rows_do_not_depend_on_the_threads_or_the_cache(monkeypatch, sampler):
+    # configurations are drawn in threads, most expensive first; each has its own generator,
+    # so the rows equal a serial draw's (and copairs' row for its sub-seed, shuffled alone)
+    from mapeval import nulls
+
+    monkeypatch.setenv("MAPEVAL_NULL_CACHE_MB", "0")
+    confs = np.array([[1, 5], [2, 30], [3, 40], [7, 8], [20, 300]])
+    serial = null_distributions(confs, 400, seed=3, sampler=sampler, threads=1)
+    threaded = null_distributions(confs, 400, seed=3, sampler=sampler, threads=3)
+    np.testing.assert_array_equal(serial, threaded)
+    if sampler == "copairs":  # the oracle: copairs' draw, one full shuffle per sample
+        for row, (k, n), s in zip(serial, confs, nulls.config_seeds(len(confs), 3)):
+            rng = np.random.default_rng(s)
+            want = [ap_of_list(np.isin(np.arange(n), rng.permutation(n)[:k]) * 1) for _ in range(5)]
+            np.testing.assert_allclose(row[:5], want, rtol=1e-6)
+    # with the cache on, a call mixing cached and new configurations gives the same rows
+    monkeypatch.delenv("MAPEVAL_NULL_CACHE_MB")
+    nulls._NULL_CACHE.clear()
+    null_distributions(confs[[0, 2]], 400, seed=3, sampler=sampler)
+    np.testing.assert_array_equal(null_distributions(confs, 400, seed=3, sampler=sampler, threads=2),
+                                  serial)

@@ -55,6 +55,7 @@ def entry_settings(entry: dict) -> MapSettings:
     """The engine settings of a config entry, as the workflow builds them (its similarity, null
     size, seed and threshold over the default map section), on one thread."""
     config = {"map": {"null_sampler": "fast", "test": "shared", "n_permutations": 10_000,
+                      "permutation_tie_break": "similarity",
                       "exact_limit": 2_000_000, "batch_size": 2048}}
     return settings.from_config(config, "own_data", section=entry).replace(threads=1)
 

@@ -259,9 +259,14 @@ def pool_statistic_pvalues(meta, feats, n_permutations, seed, statistic):
                                                 "Metadata_Perturbation", n_permutations, seed)
     out = []
     for row in plan.itertuples():
-        obs = statistic(row.labelled, row.pool)
-        perm = np.array([statistic(lab, row.pool) for lab in row.relabelings])
-        hits = int((perm >= obs - 1e-9 * max(1.0, abs(obs))).sum())
+        obs = np.atleast_1d(statistic(row.labelled, row.pool))
+        perm = np.array([np.atleast_1d(statistic(lab, row.pool)) for lab in row.relabelings])
+        # a (statistic, tie-break) pair is compared lexicographically, ties within 1e-9
+        tie = np.abs(perm[:, 0] - obs[0]) <= 1e-9 * max(1.0, abs(obs[0]))
+        ge = (perm[:, 0] > obs[0]) | tie
+        if len(obs) > 1:
+            ge = (perm[:, 0] > obs[0]) & ~tie | (tie & (perm[:, 1] >= obs[1] - 1e-12))
+        hits = int(ge.sum())
         out.append(hits / len(perm) if row.enumerated else (1 + hits) / (1 + len(perm)))
     return np.array(out), plan
 
@@ -290,26 +295,31 @@ def test_permutation_column_is_the_label_permutation_test_of_the_map():
     """Oracle: each relabelled query's AP by brute force (cosine, its positives = the other
     relabelled profiles, negatives = the rest of the pool), mAP over the relabelled profiles."""
 
-    def mean_ap(lab, pool):
+    def mean_ap(lab, pool, tie_break=False):
         lab = np.asarray(lab)
-        aps = []
+        aps, pair_sims = [], []
         for q in lab:
             others = pool[pool != q]
             sim = 1 - cdist(feats[[q]], feats[others], "cosine")[0]
             hit = np.isin(others, lab)[np.argsort(-sim, kind="stable")]
             ranks = np.flatnonzero(hit) + 1
             aps.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
-        return float(np.mean(aps))
+            pair_sims.extend(sim[np.isin(others, lab)])
+        # map.permutation_tie_break: similarity = (mAP, mean positive-pair similarity)
+        return (float(np.mean(aps)), float(np.mean(pair_sims))) if tie_break else float(np.mean(aps))
 
     spec = simulate.FigureSpec(simulate.NORMAL, "bin_exp",
                                (MapTest("perm", test="permutation"),))
     for plates, enumerated in ((3, False), (2, True)):
         meta, feats = generate_profiles(25, plates, 3, 30, n_perts=6, seed=plates)
-        res = simulate.evaluate_condition(meta, feats, spec, MapSettings(null_size=50, seed=13),
-                                          SimulationOptions(n_permutations=60))
-        want, plan = pool_statistic_pvalues(meta, feats, 60, 13, mean_ap)
-        assert plan["enumerated"].all() == enumerated
-        np.testing.assert_allclose(res["perm"].to_numpy(), want, rtol=0, atol=1e-12)
+        for tie_break in ("none", "similarity"):
+            settings = MapSettings(null_size=50, seed=13, permutation_tie_break=tie_break)
+            res = simulate.evaluate_condition(meta, feats, spec, settings,
+                                              SimulationOptions(n_permutations=60))
+            want, plan = pool_statistic_pvalues(
+                meta, feats, 60, 13, lambda lab, pool: mean_ap(lab, pool, tie_break == "similarity"))
+            assert plan["enumerated"].all() == enumerated
+            np.testing.assert_allclose(res["perm"].to_numpy(), want, rtol=0, atol=1e-12)
 
 
 def test_recall_intervals_are_clopper_pearson_of_the_calls():
@@ -328,7 +338,7 @@ def test_recall_intervals_are_clopper_pearson_of_the_calls():
 
 def test_interval_figures_add_interval_columns_after_the_recalls():
     grid = simulate.simulation_grid([20], {2: [3]}, [0, 50])
-    # the interval figure with the baselines and energy distance (figS_energy)
+    # the interval figure with the baselines and energy distance (metrics_simulations)
     fig = next(f for f, sp in FIGURE_SPECS.items() if sp.intervals and "energy distance" in sp.baselines)
     spec = FIGURE_SPECS[fig]
     table = simulate.run_grid(fig, grid, MapSettings(null_size=50, seed=3),

@@ -72,7 +72,7 @@ def test_tables_have_the_authors_columns_and_one_row_per_condition(tiny_run):
     s2 = pd.read_csv(tiny_run / "results/tables/figS2.csv")
     assert sorted(s2["features_differ"].unique()) == [10, 100]
     for fig in FIGS:
-        if FIGURE_SPECS[fig].steps == "calibration":  # figS_null, figS_energy: with 0%
+        if FIGURE_SPECS[fig].steps == "calibration":  # figS_null, metrics_simulations: with 0%
             assert 0 in set(pd.read_csv(tiny_run / f"results/tables/{fig}.csv")["features_differ"])
 
 

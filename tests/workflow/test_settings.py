@@ -45,10 +45,11 @@ def test_simulations_name_their_null_size_map_null_size():
 def test_param_holds_only_fields_that_change_results():
     s = settings.MapSettings(null_size=10, batch_size=5, threads=3)
     param = s.param()
-    # the relabelings and the exact limit change nothing under the shared null
-    assert set(param) == set(settings.RESULT_FIELDS) - {"n_permutations", "exact_limit"}
+    # the relabelings, their tie break and the exact limit change nothing under the shared null
+    assert set(param) == set(settings.RESULT_FIELDS) - {
+        "n_permutations", "permutation_tie_break", "exact_limit"}
     assert "batch_size" not in param and "threads" not in param
-    assert "n_permutations" in s.replace(test="permutation").param()
+    assert {"n_permutations", "permutation_tie_break"} <= set(s.replace(test="permutation").param())
     assert "exact_limit" not in s.replace(test="permutation").param()
     assert "exact_limit" in s.replace(test="exact").param()
     # a rule that runs every test (not map.test's) lists them without "test": they stay
@@ -150,9 +151,17 @@ def test_group_map_under_permutation_is_the_engines_permutation_test():
     meta, feats = _replicates_vs_controls()
     s = settings.MapSettings(null_size=300, seed=4, threshold=0.2, test="permutation", n_permutations=150)
     got = s.group_map(meta, feats, *DESIGN, "pert")
-    want = mapeval.permutation_map(meta, feats, *DESIGN, "pert", 150, 0.2, 4)
+    # map.permutation_tie_break: similarity (the default) is the engine's tie_break="similarity"
+    want = mapeval.permutation_map(meta, feats, *DESIGN, "pert", 150, 0.2, 4, tie_break="similarity")
     assert (got.pop("test") == "permutation").all()
     pd.testing.assert_frame_equal(got, want)
+    # "none" is the engine's default (ties count as >=)
+    got = s.replace(permutation_tie_break="none").group_map(meta, feats, *DESIGN, "pert")
+    pd.testing.assert_frame_equal(got.drop(columns="test"),
+                                  mapeval.permutation_map(meta, feats, *DESIGN, "pert", 150, 0.2, 4))
+    with pytest.raises(ValueError, match="map.permutation_tie_break"):
+        s.replace(permutation_tie_break="random")
+    s = s.replace(permutation_tie_break="none")
     # per-plate controls: the plates are the strata, as the engine's default
     plate = (["pert", "ref"], [], ["plate"], ["pert", "ref"])
     got = s.group_map(meta, feats, *plate, "pert").drop(columns="test")

@@ -5,8 +5,9 @@ The functions and their output columns are copairs 0.5.5's ``copairs.map`` ones:
 (plus BH), :func:`mean_average_precision_hierarchical` (plus the two-stage correction), and
 :func:`ap_p_values` for copairs' per-AP p-values (``copairs.map.average_precision.p_values``).
 copairs' ``progress_bar``, ``max_workers`` and ``cache_dir`` arguments are accepted so that calls
-need no rewriting; mapeval shows no progress bar and never caches null distributions on disk (a
-call equals a copairs call with an empty cache).
+need no rewriting: ``max_workers`` is, as in copairs, the threads drawing the null rows (one
+configuration each; the rows do not depend on it); mapeval shows no progress bar and never
+caches null distributions on disk (a call equals a copairs call with an empty cache).
 """
 
 from __future__ import annotations
@@ -176,7 +177,10 @@ def get_map_pvalue(
     sameby : column(s) defining the groups.
     null_size : number of null samples per configuration (a positive integer).
     seed : top-level seed of the null distributions (a non-negative integer).
-    progress_bar, max_workers, cache_dir : accepted for copairs compatibility and ignored.
+    progress_bar, cache_dir : accepted for copairs compatibility and ignored.
+    max_workers : threads drawing the null rows, one configuration each (copairs: its thread
+        pool over configurations); None: :func:`mapeval.parallel.default_threads`. Every
+        configuration has its own seeded generator, so the result does not depend on it.
     null_sampler : "fast" or "copairs" (bit-exact with copairs 0.5.5), see :mod:`mapeval.nulls`;
         or "exact": p = P(group null >= mAP) from the enumerated null (:mod:`mapeval.exact`,
         copairs issue 105), Monte Carlo with ``null_size`` draws where the null is too large
@@ -197,7 +201,7 @@ def get_map_pvalue(
     ``p_value`` = P(null >= mAP) (ties within float32 rounding count) and a last column
     ``p_value_exact`` (bool) says where it is exact.
     """
-    del progress_bar, max_workers, cache_dir  # copairs-only options
+    del progress_bar, cache_dir  # copairs-only options
     map_null = _check_map_null(map_null)
     null_sampler = check_sampler(null_sampler, exact_ok=True)
     null_size = positive_int(null_size, "null_size", "e.g. null_size=10000")
@@ -232,7 +236,7 @@ def get_map_pvalue(
                                           seed, exact_limit)
     else:
         p = _sampled_p_values(configs, rev, member_rows, maps, map_null, null_size, seed,
-                              null_sampler)
+                              null_sampler, max_workers)
 
     out = keys.copy()
     out["mean_average_precision"] = maps
@@ -244,9 +248,11 @@ def get_map_pvalue(
     return out
 
 
-def _sampled_p_values(configs, rev, member_rows, maps, map_null, null_size, seed, null_sampler):
+def _sampled_p_values(configs, rev, member_rows, maps, map_null, null_size, seed, null_sampler,
+                      threads=None):
     """(1 + #{null > mAP}) / (1 + null_size) per group, the null sampled as copairs does."""
-    nulls = None if map_null == "independent" else null_distributions(configs, null_size, seed, null_sampler)
+    nulls = None if map_null == "independent" else null_distributions(
+        configs, null_size, seed, null_sampler, threads=threads)
     # groups by null composition (member configurations): one null per composition, then a
     # count per group, or one sort when many groups share it
     by_comp: dict[tuple[int, ...], list[int]] = {}
@@ -354,7 +360,7 @@ def mean_average_precision_hierarchical(
 
 def ap_p_values(
     ap_scores: pd.DataFrame, null_size: int, seed: int = 0, null_sampler: str = "fast",
-    *, exact_limit: int = EXACT_LIMIT,
+    *, exact_limit: int = EXACT_LIMIT, threads: int | None = None,
 ) -> np.ndarray:
     """p-value of every AP: (1 + #{null >= AP}) / (1 + null_size) (SPEC §1.5).
 
@@ -366,6 +372,8 @@ def ap_p_values(
     ``null_sampler="exact"``: p = P(null >= AP) from the enumerated null of the AP's
     configuration (ties within float32 rounding count), Monte Carlo with ``null_size`` fast
     draws (and an ``ExactNullWarning``) for configurations above ``exact_limit`` rank lists.
+    ``threads``: threads drawing the null rows (as ``max_workers`` of
+    :func:`mean_average_precision`; the result does not depend on it).
     """
     null_sampler = check_sampler(null_sampler, exact_ok=True)
     exact_limit = check_exact_limit(exact_limit)
@@ -382,7 +390,7 @@ def ap_p_values(
     if null_sampler == "exact":
         out[keep] = exact_ap_p_values(configs, rev, values, null_size, seed, exact_limit)[0]
         return out
-    nulls = null_distributions(configs, null_size, seed, null_sampler)
+    nulls = null_distributions(configs, null_size, seed, null_sampler, threads=threads)
     nulls.sort(axis=1)
     p = np.empty(len(ap))
     for c in range(len(configs)):

@@ -17,6 +17,11 @@ read:
   symbol, which never intersect a compound's set of symbols, so its share-no-label filter
   removed no pair (docs/methods.md §12.6). It equals leaving the label column out of
   ``neg_diffby``.
+
+``tie_order`` says how tied entries of a rank list are ordered: ``"positives_first"``
+(default) or ``"copairs_880f22a"``, copairs @880f22a's own order (its pair layout ranked by
+numpy 1.23's unstable argsort, :mod:`mapeval.tie_order`), which decides where a positive and its
+negative copy fall under ``"ignore_labels"`` and so reproduces the CPJUMP1 notebooks' APs.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from .normalization import normalize_ap
 from .pairs import NegativeRule, all_differ, codes, group_ids, pairs_within_groups
 from .parallel import resolve_threads
 from .similarity import PairwiseSimilarity
+from .tie_order import TIE_ORDERS, copairs_880f22a_average_precision, copairs_cosine
 
 #: How a multilabel column in ``neg_diffby`` restricts the negatives (see the module docstring).
 NEGATIVE_RULES = ("share_none", "ignore_labels")
@@ -111,6 +117,29 @@ class _NegativeCopies:
         return better, tied
 
 
+def _check_copairs_880f22a(
+    similarity: object,
+    negative_rule: str,
+    other_pos: list[str],
+    neg_sameby: list[str],
+    other_neg: list[str],
+) -> None:
+    """Refuse designs whose copairs @880f22a layout :mod:`mapeval.tie_order` does not cover."""
+    problems = []
+    if negative_rule != "ignore_labels":
+        problems.append(f"negative_rule='ignore_labels' (got {negative_rule!r})")
+    if similarity not in ("cosine", "abs_cosine"):
+        problems.append(f"similarity 'cosine' or 'abs_cosine' (got {similarity!r})")
+    if other_pos:
+        problems.append(f"pos_sameby = [multilabel_col] only (also got {other_pos})")
+    if neg_sameby:
+        problems.append(f"no neg_sameby (got {neg_sameby})")
+    if len(other_neg) != 1:
+        problems.append(f"exactly one neg_diffby column besides the label (got {other_neg})")
+    if problems:
+        raise ValueError("tie_order='copairs_880f22a' needs " + "; ".join(problems))
+
+
 def _label_lists(meta: pd.DataFrame, col: str) -> list[list]:
     out = []
     for r, value in enumerate(meta[col].tolist()):
@@ -140,6 +169,7 @@ def average_precision(
     distance: str | PairwiseSimilarity | None = None,
     progress_bar: bool = False,
     negative_rule: str = "share_none",
+    tie_order: str = "positives_first",
 ) -> pd.DataFrame:
     """Average precision per (profile, label).
 
@@ -157,6 +187,15 @@ def average_precision(
         and the other ``neg_diffby`` columns, so a partner sharing the query's label is also a
         negative and enters the rank list twice; copairs @880f22a on the CPJUMP1 notebooks'
         compound-gene input, see the module docstring).
+    tie_order : order of tied entries of a rank list: ``"positives_first"`` (a positive ranks
+        above the negatives it ties) or ``"copairs_880f22a"`` (copairs @880f22a's order: its
+        pair layout ranked by numpy 1.23's ``np.argsort(dist)[::-1]``; see
+        :mod:`mapeval.tie_order`). The latter reproduces the CPJUMP1 notebooks' compound-gene
+        APs; it needs ``negative_rule="ignore_labels"``, ``similarity`` ``"cosine"`` or
+        ``"abs_cosine"`` (computed in float64 as copairs did), ``pos_sameby`` =
+        [``multilabel_col``], no ``neg_sameby``, one other ``neg_diffby`` column and no row
+        dropped for missing values; it ranks each list in Python (seconds for thousands of
+        queries of hundreds of entries).
 
     Returns
     -------
@@ -173,6 +212,12 @@ def average_precision(
             "'share_none' = negatives share no label with the query (copairs 0.5.5); "
             "'ignore_labels' = labels do not restrict the negatives (copairs @880f22a on the "
             "CPJUMP1 notebooks' compound-gene input)"
+        )
+    if not isinstance(tie_order, str) or tie_order not in TIE_ORDERS:
+        raise ValueError(
+            f"tie_order must be one of {list(TIE_ORDERS)}, got {tie_order!r}: 'positives_first' = "
+            "a positive ranks above the negatives it ties; 'copairs_880f22a' = copairs @880f22a's "
+            "order (the CPJUMP1 notebooks')"
         )
     similarity = resolve_similarity(similarity, distance)
     batch_size = check_batch_size(batch_size)
@@ -194,6 +239,8 @@ def average_precision(
     other_neg = [c for c in neg_diffby if c != multilabel_col]
     if not (multilabel_col in neg_diffby or other_neg or neg_sameby):
         raise ValueError("give the multilabel column or another column in neg_diffby")
+    if tie_order == "copairs_880f22a":
+        _check_copairs_880f22a(similarity, negative_rule, other_pos, neg_sameby, other_neg)
     labels_in_neg = multilabel_col in neg_diffby and negative_rule == "share_none"
     meta2, lists, keep, used, sim = prepare_inputs(
         meta,
@@ -261,6 +308,25 @@ def average_precision(
 
     units = np.flatnonzero(k > 0)
     units = units[np.lexsort((ex_label[units], ex_row[units]))]
+    if tie_order == "copairs_880f22a":
+        if not keep.all():
+            raise ValueError(
+                "tie_order='copairs_880f22a' needs every row: rows "
+                f"{np.flatnonzero(~keep)[:10].tolist()} were dropped for missing values in the "
+                "pair columns; drop them from meta and feats first"
+            )
+        ex_pos_diff = codes(meta2, lists["pos_diffby"])[ex_row]
+        ex_neg_diff = pd.factorize(meta2[other_neg[0]], sort=True)[0].astype(np.int64)[ex_row]
+        absolute = similarity == "abs_cosine"
+        ap_c, size_c = copairs_880f22a_average_precision(
+            ex_row, ex_label, ex_pos_diff, ex_neg_diff,
+            lambda a, b: copairs_cosine(sim.data, a, b, absolute),
+        )
+        n_total = k[units] + n_neg[ex_row[units]]
+        if not np.array_equal(size_c[units], n_total):  # both build the same rank lists
+            raise RuntimeError("copairs_880f22a layout disagrees with the rank-list sizes")
+        ap = ap.copy()
+        ap[units] = ap_c[units]
     out = meta2.drop(columns=[multilabel_col]).iloc[ex_row[units]].reset_index(drop=True)
     out[multilabel_col] = np.asarray(vocab, dtype=object)[ex_label[units]]
     out["n_pos_pairs"] = k[units].astype(np.int64)

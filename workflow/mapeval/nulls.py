@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ._checks import positive_int, seed_value
+from .parallel import map_blocks, resolve_threads
 
 #: "exact" enumerates the null (mapeval.exact); it draws no samples, so null_distributions refuses it.
 NULL_SAMPLERS = ("fast", "copairs", "exact")
@@ -245,7 +247,8 @@ def config_seeds(n_configs: int, seed: int) -> np.ndarray:
 
 
 def null_distributions(
-    configs: np.ndarray, null_size: int, seed: int, sampler: str = "fast"
+    configs: np.ndarray, null_size: int, seed: int, sampler: str = "fast",
+    threads: int | None = None,
 ) -> np.ndarray:
     """Null AP samples for each configuration.
 
@@ -256,6 +259,10 @@ def null_distributions(
     null_size : samples per configuration.
     seed : top-level seed.
     sampler : "fast" or "copairs".
+    threads : configurations drawn at once (None: :func:`mapeval.parallel.default_threads`,
+        i.e. ``MAPEVAL_NUM_THREADS``, else ``OMP_NUM_THREADS`` as Snakemake sets it for a job,
+        else the CPUs). Every configuration has its own generator, seeded by
+        :func:`config_seeds`, so the rows do not depend on it.
 
     Returns
     -------
@@ -280,14 +287,24 @@ def null_distributions(
         f"mapeval null ({sampler} sampler): {len(missing)} configuration(s) x {null_size:,} samples",
         null_size * sum(cost.values()),
     )
+    lock = threading.Lock()
+
+    def advance(rows: int, per: float) -> None:
+        with lock:
+            progress.advance(rows * per)
+
+    def draw_one(c: int) -> np.ndarray:
+        _, k, n, s, _ = keys[c]
+        per = cost[c]  # expected seconds per sample
+        return draw(null_size, k, n, np.random.default_rng(s), lambda rows: advance(rows, per))
+
     for c, key in enumerate(keys):
-        row = _NULL_CACHE.get(key)
-        if row is None:
-            _, k, n, s, _ = key
-            per = cost.get(c, 0.0)  # expected seconds per sample (0: was cached at the start)
-            row = draw(null_size, k, n, np.random.default_rng(s),
-                       lambda rows, per=per: progress.advance(rows * per))
-            _NULL_CACHE.put(key, row)
+        if c not in cost:  # cached: copied before the draws below can evict it
+            out[c] = _NULL_CACHE.get(key)
+    # the most expensive first, so that the threads finish together
+    order = sorted(missing, key=lambda c: -cost[c])
+    for c, row in zip(order, map_blocks(draw_one, order, resolve_threads(threads))):
+        _NULL_CACHE.put(keys[c], row)
         out[c] = row
     progress.finish()
     return out

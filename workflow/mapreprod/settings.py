@@ -44,14 +44,18 @@ TESTS = ("shared", "independent", "exact", "permutation")
 #: Fields that change results, in the order of the param dict.
 RESULT_FIELDS = (
     "similarity", "null_size", "threshold", "seed", "null_sampler", "test", "n_permutations",
-    "exact_limit",
+    "permutation_tie_break", "exact_limit",
 )
 #: Fields that change only speed and memory (never part of a rule's param).
 TUNING_FIELDS = ("batch_size", "threads")
 #: Result fields that matter only under one test (left out of the param otherwise).
-_ONLY_UNDER = {"n_permutations": "permutation", "exact_limit": "exact"}
+_ONLY_UNDER = {
+    "n_permutations": "permutation", "permutation_tie_break": "permutation", "exact_limit": "exact",
+}
 #: Relabelings per group of the permutation test (config ``map.n_permutations``; docs/methods.md §1.9).
 N_PERMUTATIONS = 10_000
+#: How the permutation test breaks ties of mAP (config ``map.permutation_tie_break``).
+TIE_BREAKS = ("similarity", "none")
 
 #: Column of every mAP table naming the test that made its calls.
 TEST_COLUMN = "test"
@@ -89,6 +93,10 @@ class MapSettings:
     test : the test of a group's mAP, one of :data:`TESTS` (module docstring).
     n_permutations : relabelings per group of the permutation test (all of them, exactly, when
         a group has no more).
+    permutation_tie_break : "similarity" (relabelings whose mAP ties the observed one count as
+        >= only when their mean positive-pair similarity is >= too; mAP ties often with 2
+        replicates) or "none" (every tie counts as >=); both are exact tests
+        (:func:`mapeval.permutation_map`'s ``tie_break``; docs/methods.md §1.9).
     exact_limit : the largest number of rank lists (and convolution support) the exact null
         enumerates; beyond it the exact test is Monte Carlo (``p_value_exact`` False).
     batch_size : query rows per block of similarities (speed only).
@@ -102,6 +110,7 @@ class MapSettings:
     null_sampler: str = "fast"
     test: str = "shared"
     n_permutations: int = N_PERMUTATIONS
+    permutation_tie_break: str = "similarity"
     exact_limit: int = mapeval.exact.EXACT_LIMIT
     batch_size: int = 2048
     threads: int | None = None
@@ -114,6 +123,9 @@ class MapSettings:
             raise ValueError(f"MapSettings.null_size must be an integer or None, got {self.null_size!r}")
         if self.test not in TESTS:
             raise ValueError(f"MapSettings.test (config map.test) must be one of {TESTS}, got {self.test!r}")
+        if self.permutation_tie_break not in TIE_BREAKS:
+            raise ValueError("MapSettings.permutation_tie_break (config map.permutation_tie_break) "
+                             f"must be one of {TIE_BREAKS}, got {self.permutation_tie_break!r}")
         for name in ("n_permutations", "exact_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -174,6 +186,11 @@ class MapSettings:
         exact test, otherwise :attr:`null_sampler`."""
         return "exact" if self.test == "exact" else self.null_sampler
 
+    @property
+    def engine_tie_break(self) -> str | None:
+        """:func:`mapeval.permutation_map`'s ``tie_break`` of :attr:`permutation_tie_break`."""
+        return None if self.permutation_tie_break == "none" else self.permutation_tie_break
+
     def test_label(self, permutation_undefined: str | None = None) -> str:
         """What makes the calls of an analysis, as its ``test`` column says it: the configured
         test, or, under ``permutation`` for an analysis where it is undefined (the reason given),
@@ -225,13 +242,15 @@ class MapSettings:
         neg_diffby: Sequence[str],
         multilabel_col: str,
         negative_rule: str = "share_none",
+        tie_order: str = "positives_first",
     ) -> pd.DataFrame:
-        """:func:`mapeval.multilabel.average_precision` with these settings (``negative_rule``:
-        a design choice of the analysis, not an engine setting; see the engine's docstring)."""
+        """:func:`mapeval.multilabel.average_precision` with these settings (``negative_rule``
+        and ``tie_order``: design choices of the analysis, not engine settings; see the engine's
+        docstring)."""
         return mapeval.multilabel.average_precision(
             meta, feats, list(pos_sameby), list(pos_diffby), list(neg_sameby), list(neg_diffby),
             multilabel_col, similarity=self.similarity, batch_size=self.batch_size,
-            threads=self.threads, negative_rule=negative_rule,
+            threads=self.threads, negative_rule=negative_rule, tie_order=tie_order,
         )
 
     def mean_average_precision(self, ap: pd.DataFrame, sameby: str | Sequence[str]) -> pd.DataFrame:
@@ -243,7 +262,7 @@ class MapSettings:
         return mapeval.mean_average_precision(
             ap, sameby, self._require_null("mean_average_precision"), threshold=self.threshold,
             seed=self.seed, null_sampler=self.sampler, map_null=self.map_null,
-            exact_limit=self.exact_limit,
+            exact_limit=self.exact_limit, max_workers=self.threads,
         )
 
     def mean_average_precision_hierarchical(
@@ -255,7 +274,7 @@ class MapSettings:
         return mapeval.mean_average_precision_hierarchical(
             ap, list(sameby), self._require_null("mean_average_precision_hierarchical"),
             self.threshold, self.seed, list(hierarchical_by), null_sampler=self.sampler,
-            map_null=self.map_null, exact_limit=self.exact_limit,
+            map_null=self.map_null, exact_limit=self.exact_limit, max_workers=self.threads,
         )
 
     def group_map(
@@ -313,6 +332,7 @@ class MapSettings:
                 out = mapeval.permutation_map(
                     meta, feats, *lists, sameby, self.n_permutations, self.threshold, self.seed,
                     strata, similarity=self.similarity, threads=self.threads,
+                    tie_break=self.engine_tie_break,
                 )
             except ValueError as err:
                 raise ValueError(
@@ -380,7 +400,7 @@ class MapSettings:
         self.log_ap_level()
         return mapeval.ap_p_values(
             ap, self._require_null("ap_p_values"), seed=self.seed, null_sampler=self.sampler,
-            exact_limit=self.exact_limit,
+            exact_limit=self.exact_limit, threads=self.threads,
         )
 
     def log_ap_level(self) -> None:
@@ -399,7 +419,8 @@ class MapSettings:
         """:func:`mapeval.null_distributions` of (k, N) configurations with these settings
         (sampled rows: :attr:`null_sampler`, whatever the test)."""
         return mapeval.null_distributions(
-            configs, self._require_null("null_distributions"), self.seed, self.null_sampler
+            configs, self._require_null("null_distributions"), self.seed, self.null_sampler,
+            threads=self.threads,
         )
 
 
@@ -446,7 +467,8 @@ def from_config(
 
     The dataset's section may set ``similarity``, ``null_size``, ``threshold``, ``seed`` and
     ``null_sampler`` (the simulations draw copairs' own null by default); ``test``,
-    ``n_permutations``, ``exact_limit`` and ``batch_size`` come from ``map:``. Keys a section
+    ``n_permutations``, ``permutation_tie_break``, ``exact_limit`` and ``batch_size`` come from
+    ``map:``. Keys a section
     does not have keep the engine's defaults (cosine, threshold 0.05, seed 0; no null size).
     """
     engine = config["map"]
@@ -456,6 +478,7 @@ def from_config(
         "null_sampler": engine["null_sampler"],
         "test": engine["test"],
         "n_permutations": engine["n_permutations"],
+        "permutation_tie_break": engine["permutation_tie_break"],
         "exact_limit": engine["exact_limit"],
         "batch_size": engine["batch_size"],
     }

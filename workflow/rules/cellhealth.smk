@@ -99,8 +99,8 @@ rule cellhealth_preprocess:
         "../../envs/pycytominer.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=1300,
+        runtime=10,
     params:
         operations=CELLHEALTH["feature_select_operations"],
         na_cutoff=CELLHEALTH["na_cutoff"],
@@ -122,8 +122,8 @@ rule cellhealth_plate_well:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
         bh=CELLHEALTH["plate_well_bh"],
@@ -145,8 +145,8 @@ rule cellhealth_activity:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
     script:
@@ -166,8 +166,8 @@ rule cellhealth_feature_groups:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=480,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
     script:
@@ -189,8 +189,8 @@ rule cellhealth_consistency:
         "../../envs/pycytominer.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("cellhealth", null_size=CELLHEALTH_NULL_SIZE),
         min_active_guides=CELLHEALTH["min_active_guides"],
@@ -214,8 +214,8 @@ rule cellhealth_figure:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=1000,
+        runtime=10,
     params:
         figure="{figure}",
         options=CELLHEALTH_FIGURE_OPTIONS,
@@ -242,7 +242,7 @@ rule cellhealth_reproduction:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         synthetic=CELLHEALTH["synthetic"],
@@ -280,8 +280,8 @@ rule cellhealth_metrics:
         "../../envs/pycytominer.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings(
             "cellhealth",

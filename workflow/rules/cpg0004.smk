@@ -75,7 +75,7 @@ rule cpg0004_synthetic_profiles:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=2400,
         runtime=10,
     params:
         design=CPG0004["synthetic_design"],
@@ -99,7 +99,7 @@ rule cpg0004_labels:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     script:
         "../scripts/cpg0004_labels.py"
@@ -119,8 +119,8 @@ rule cpg0004_activity:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=16000,
-        runtime=120,
+        mem_mb=1900,
+        runtime=10,
     params:
         settings=map_settings("cpg0004"),
         dose=CPG0004["dose"],
@@ -145,8 +145,8 @@ rule cpg0004_consistency:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=24,
     params:
         settings=map_settings("cpg0004"),
         dose=CPG0004["dose"],
@@ -226,8 +226,8 @@ rule cpg0004_metrics:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=16000,
-        runtime=120,
+        mem_mb=2000,
+        runtime=10,
     params:
         settings=map_settings("cpg0004", fields=METRICS_SETTINGS_FIELDS),
         test=settings.from_config(config, "cpg0004").test,

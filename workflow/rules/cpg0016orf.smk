@@ -62,7 +62,7 @@ rule cpg0016orf_synthetic_data:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1400,
         runtime=10,
     params:
         design=CPG0016ORF["synthetic_design"],
@@ -86,8 +86,8 @@ rule cpg0016orf_activity:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=6000,
-        runtime=60,
+        mem_mb=2400,
+        runtime=10,
     params:
         settings=map_settings("cpg0016orf", threshold=CPG0016ORF["activity_fdr"]),
     script:
@@ -111,8 +111,8 @@ rule cpg0016orf_consistency:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=6000,
-        runtime=60,
+        mem_mb=1600,
+        runtime=10,
     params:
         settings=map_settings("cpg0016orf", threshold=CPG0016ORF["consistency_fdr"]),
         consensus_by=CPG0016ORF["consensus_by"],
@@ -192,8 +192,8 @@ rule cpg0016orf_metrics:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=2700,
+        runtime=10,
     params:
         settings=map_settings(
             "cpg0016orf",

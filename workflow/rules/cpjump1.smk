@@ -112,7 +112,7 @@ rule cpjump1_synthetic_data:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         design=CPJUMP1["synthetic_design"],
@@ -140,8 +140,8 @@ rule cpjump1_profiles:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=1000,
+        runtime=10,
     params:
         conditions=CPJUMP1_CONDITIONS,
     script:
@@ -170,8 +170,8 @@ rule cpjump1_activity:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         tasks=[(c, v) for c in CPJUMP1_CONDITIONS for v in CPJUMP1_VARIANTS[c]],
         settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
@@ -196,8 +196,8 @@ rule cpjump1_matching:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         conditions=CPJUMP1_MATCHING,
         settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
@@ -222,8 +222,8 @@ rule cpjump1_cross:
         "../../envs/mapeval.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         pairs=CPJUMP1_CROSS,
         settings=map_settings("cpjump1", fields=CPJUMP1_MAP_FIELDS),
@@ -249,8 +249,8 @@ rule cpjump1_directionality:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         fig5a_tails=CPJUMP1["fig5a_tails"],
     script:
@@ -272,7 +272,7 @@ rule cpjump1_figure:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",
@@ -336,8 +336,8 @@ rule cpjump1_metrics:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("cpjump1", fields=METRICS_SETTINGS_FIELDS),
         test=settings.from_config(config, "cpjump1").test,
@@ -360,7 +360,7 @@ rule cpjump1_metrics_figure:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="metrics_cpjump1",

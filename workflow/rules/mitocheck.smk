@@ -50,8 +50,8 @@ rule mitocheck_synthetic_data:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=2100,
+        runtime=10,
     params:
         design=MITOCHECK["synthetic_design"],
         member=MITOCHECK["control_member"],
@@ -72,8 +72,8 @@ rule mitocheck_control_sample:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=1100,
+        runtime=10,
     params:
         member=MITOCHECK["control_member"],
         fraction=MITOCHECK["control_fraction"],
@@ -97,8 +97,8 @@ rule mitocheck_preprocess:
         "../../envs/pycytominer.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         operations=MITOCHECK["feature_select_operations"],
         select_dp=MITOCHECK["feature_select_dp"],
@@ -121,8 +121,8 @@ rule mitocheck_ap:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=1000,
+        runtime=34,
     params:
         settings=map_settings("mitocheck", fields=MITOCHECK_MAP_FIELDS),
         correction=MITOCHECK["p_value_correction"],
@@ -143,8 +143,8 @@ rule mitocheck_umap:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=1500,
+        runtime=23,
     params:
         umap=MITOCHECK["umap"],
     script:
@@ -169,7 +169,7 @@ rule mitocheck_figure:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",
@@ -194,7 +194,7 @@ rule mitocheck_umap_figure:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",

@@ -45,7 +45,7 @@ rule nelisa_synthetic_cellpainting:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         seed=NELISA["seed"],
@@ -71,8 +71,8 @@ rule nelisa_preprocess:
         "../../envs/pycytominer.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         assay="{assay}",
         operations=NELISA["cellpainting_feature_select"],
@@ -94,7 +94,7 @@ rule nelisa_unify:
         "../../envs/mapeval.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=1000,
         runtime=10,
     params:
         assays=NELISA_ASSAYS,
@@ -117,8 +117,8 @@ rule nelisa_activity:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("nelisa"),
         same_plate_controls=NELISA["activity_same_plate_controls"],
@@ -142,8 +142,8 @@ rule nelisa_consistency:
         "../../envs/pycytominer.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("nelisa"),
     script:
@@ -168,8 +168,8 @@ rule nelisa_calls_by_test:
         "../../envs/pycytominer.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1100,
+        runtime=19,
     params:
         settings=map_settings(
             "nelisa", fields=[f for f in settings.RESULT_FIELDS if f != "test"]
@@ -273,8 +273,8 @@ rule nelisa_metrics:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("nelisa", fields=METRICS_SETTINGS_FIELDS),
         test=settings.from_config(config, "nelisa").test,

@@ -74,8 +74,8 @@ rule perturbseq_synthetic_data:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=6200,
+        runtime=10,
     params:
         design=PERTURBSEQ["synthetic_design"],
         filters={
@@ -109,8 +109,8 @@ rule perturbseq_seurat:
         "../../envs/singlecell.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=4400,
+        runtime=10,
     params:
         seurat=PERTURBSEQ_SEURAT,
     script:
@@ -132,8 +132,8 @@ rule perturbseq_finalize:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=1300,
+        runtime=10,
     params:
         bulk_unit=PERTURBSEQ["bulk_unit"],
     script:
@@ -154,8 +154,8 @@ rule perturbseq_bulk_map:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings("perturbseq", null_size=PERTURBSEQ["bulk_null_size"]),
         unit=PERTURBSEQ["bulk_unit"],
@@ -180,8 +180,8 @@ rule perturbseq_single_cell_map:
         "../../envs/singlecell.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=1700,
+        runtime=15,
     params:
         settings=map_settings(
             "perturbseq", null_size=PERTURBSEQ["single_cell_null_size"]
@@ -209,8 +209,8 @@ rule perturbseq_umap:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=1400,
+        runtime=10,
     params:
         umap=PERTURBSEQ["umap"],
     script:
@@ -234,7 +234,7 @@ rule perturbseq_bulk_figure:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",
@@ -259,7 +259,7 @@ rule perturbseq_single_cell_figure:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",
@@ -285,7 +285,7 @@ rule perturbseq_umap_figure:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",
@@ -312,7 +312,7 @@ rule perturbseq_reproduction:
         "../../envs/singlecell.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         significance=PERTURBSEQ["single_cell_significance"],
@@ -344,8 +344,8 @@ rule perturbseq_metrics:
         "../../envs/mapeval.yaml"
     threads: MAP_THREADS
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=map_settings(
             "perturbseq",

@@ -21,7 +21,7 @@ rule reproduction:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=5,
+        runtime=10,
     params:
         note=config["simulations"].get("scale_note", ""),
     script:

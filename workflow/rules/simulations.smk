@@ -1,4 +1,4 @@
-# Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null and figS_energy are
+# Rules: simulation benchmark (Fig 2, S2-S5, docs/methods.md §2; figS_null and metrics_simulations are
 # ours). One job per (figure, n_feats) simulates every condition of that figure row and scores it
 # with the methods of the figure's spec (mapreprod.simulations.simulate.FIGURE_SPECS); a gather
 # job writes the figure's table, a last job draws it (mapreprod.simulations.figures).
@@ -32,13 +32,14 @@ rule simulations_recall:
         "../../envs/simulations.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=1000,
+        runtime=10,
     params:
         # similarity and test (shared, independent, exact, permutation) are set per mAP test
         # by the figure's spec; map.test is not used here
         settings=map_settings(
-            "simulations", fields=["null_size", "seed", "null_sampler"]
+            "simulations",
+            fields=["null_size", "seed", "null_sampler", "permutation_tie_break"],
         ),
         design=SIMULATION_DESIGN,
     script:
@@ -61,7 +62,7 @@ rule simulations_table:
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=5,
+        runtime=10,
     script:
         "../scripts/simulations_table.py"
 
@@ -81,7 +82,7 @@ rule simulations_figure:
         "../../envs/simulations.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=1000,
         runtime=10,
     params:
         figure="{figure}",

@@ -1,5 +1,5 @@
 """The simulation recall grid of Fig 2 and Fig S2-S5 (docs/methods.md §2.5), and the calibration
-and recall figure of our figS_null and figS_energy.
+and recall figure of our figS_null and metrics_simulations.
 
 Plot types: a table of recalls (one row per condition, one column per method, optionally each
 method's interval) in, a figure out; which methods a figure shows is decided by

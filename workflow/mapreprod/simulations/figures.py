@@ -1,4 +1,4 @@
-"""Drawings of the simulation figures, Fig 2, S2-S5, figS_null and figS_energy (the figure
+"""Drawings of the simulation figures, Fig 2, S2-S5, figS_null and metrics_simulations (the figure
 contract: :data:`FIGURES`).
 
 The paper's figures are the recall grid of :func:`mapreprod.plotting.simulation.plot_recall_grid`;
@@ -31,7 +31,7 @@ TITLES = {
     "figS5": "Fig S5: mAP recall with cosine, Euclidean and correlation similarity",
     "figS_null": ("figS_null (ours, not in the paper): the four mAP tests (shared, independent, "
                   "exact null; label permutation); 0% = false-positive rate"),
-    "figS_energy": ("figS_energy (ours, not in the paper): Fig 2 with the energy-distance test; "
+    "metrics_simulations": ("metrics_simulations (ours, not in the paper): Fig 2 with the energy-distance test; "
                     "0% = false-positive rate"),
 }
 
@@ -90,10 +90,10 @@ def draw_figS_null(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any
     return recall_figure("figS_null", tables["table"])
 
 
-def draw_figS_energy(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
-    """figS_energy (ours): Fig 2's methods and the energy-distance test, false-positive rate at
+def draw_metrics_simulations(tables: Mapping[str, pd.DataFrame], options: Mapping[str, Any]):
+    """metrics_simulations (ours): Fig 2's methods and the energy-distance test, false-positive rate at
     0% perturbed features and recall over the Fig 2 grid, with Clopper-Pearson intervals."""
-    return recall_figure("figS_energy", tables["table"])
+    return recall_figure("metrics_simulations", tables["table"])
 
 
 FIGURES = {
@@ -103,5 +103,5 @@ FIGURES = {
     "figS4": draw_figS4,
     "figS5": draw_figS5,
     "figS_null": draw_figS_null,
-    "figS_energy": draw_figS_energy,
+    "metrics_simulations": draw_metrics_simulations,
 }

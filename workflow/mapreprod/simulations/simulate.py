@@ -50,7 +50,7 @@ REFERENCE_DESIGN = [PERTURBATION, "Metadata_Control_Index"]
 PERCENT_STEPS: dict[str, list[int]] = {
     "bin_exp": [1, 2, 4, 8, 16, 32, 64],
     "linear": [1, *range(10, 101, 10)],
-    # figS_null, figS_energy: calibration at 0%, then the Fig 2 axis
+    # figS_null, metrics_simulations: calibration at 0%, then the Fig 2 axis
     "calibration": [0, 1, 2, 4, 8, 16, 32, 64],
 }
 
@@ -263,7 +263,7 @@ def interval_columns(method: str) -> tuple[str, str]:
 _MAP = (MapTest("mAP p-value"),)
 
 #: The figures of docs/methods.md §2.5, plus two of ours: figS_null (the four mAP tests) and
-#: figS_energy (Fig 2's methods and the energy-distance test, with the false-positive rate).
+#: metrics_simulations (Fig 2's methods and the energy-distance test, with the false-positive rate).
 FIGURE_SPECS: dict[str, FigureSpec] = {
     "fig2": FigureSpec(NORMAL, "bin_exp", _MAP, PAPER_BASELINES),
     "figS2": FigureSpec(NORMAL, "linear", _MAP, PAPER_BASELINES),
@@ -291,7 +291,7 @@ FIGURE_SPECS: dict[str, FigureSpec] = {
         intervals=True,
         n_perts_key="ours_n_perts",
     ),
-    "figS_energy": FigureSpec(
+    "metrics_simulations": FigureSpec(
         NORMAL, "calibration", _MAP, (*PAPER_BASELINES, "energy distance"), intervals=True,
         n_perts_key="ours_n_perts",
     ),
@@ -472,7 +472,8 @@ def map_pvalues(
       threshold and seed; the sampler is ``settings.null_sampler`` (``exact``: the enumerated
       shared null) and the group null copairs' shared one (``independent``: one row per member).
     * ``permutation``: :func:`mapeval.permutation_map` with ``n_permutations`` relabelings (all
-      of them when there are no more), the settings' similarity, threshold, seed and threads.
+      of them when there are no more), the settings' similarity, threshold, seed, threads and
+      ``permutation_tie_break``.
 
     The settings' own test (``map.test``) is not used. Returns one row per perturbation (sorted).
     """
@@ -491,7 +492,7 @@ def map_pvalues(
             m = mapeval.permutation_map(
                 meta, feats, design, [], [], design, PERTURBATION, n_permutations,
                 settings.threshold, settings.seed, similarity=settings.similarity,
-                threads=settings.threads,
+                threads=settings.threads, tie_break=settings.engine_tie_break,
             )
         else:
             if ap is None:

@@ -63,6 +63,14 @@ CROSS_MODALITY_NEGATIVES: dict[str, str] = {
     "notebook": "ignore_labels",
     "copairs_0_5_5": "share_none",
 }
+#: ``cpjump1.multilabel_negatives`` -> the engine's ``tie_order`` for compound-gene matching.
+#: notebook: copairs @880f22a's order of tied entries (its pair layout ranked by numpy 1.23's
+#: argsort), which places each positive relative to its tied negative copy as the notebooks did
+#: (:mod:`mapeval.tie_order`); copairs_0_5_5: no copies, positives first on chance ties.
+CROSS_MODALITY_TIE_ORDER: dict[str, str] = {
+    "notebook": "copairs_880f22a",
+    "copairs_0_5_5": "positives_first",
+}
 
 
 def replicable_consensus(profiles: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
@@ -198,7 +206,8 @@ def compound_gene_matching(
     :data:`CROSS_MODALITY_PAIRS`; ``multilabel_negatives`` (config
     ``cpjump1.multilabel_negatives``) picks the negatives: ``notebook`` (every pair of different
     modality, so a compound's rank list holds each reagent of its target twice, as positive and
-    as negative) or ``copairs_0_5_5`` (pairs of different modality sharing no gene); see
+    as negative, tied, and ordered as copairs @880f22a ordered them: :data:`CROSS_MODALITY_TIE_ORDER`)
+    or ``copairs_0_5_5`` (pairs of different modality sharing no gene); see
     :data:`CROSS_MODALITY_NEGATIVES`.
     """
     if multilabel_negatives not in CROSS_MODALITY_NEGATIVES:
@@ -237,5 +246,6 @@ def compound_gene_matching(
         **CROSS_MODALITY_PAIRS,
         multilabel_col=TARGET,
         negative_rule=CROSS_MODALITY_NEGATIVES[multilabel_negatives],
+        tie_order=CROSS_MODALITY_TIE_ORDER[multilabel_negatives],
     )
     return _score(ap, settings, class_q)
