@@ -2,7 +2,7 @@
 independent oracles: numpy 1.23.4's own argsort output recorded on seeded arrays with ties, a
 hand-worked multilabel case, and the CPJUMP1 notebooks' pipeline (copairs @880f22a, numpy
 1.23.4, pandas 1.5.1) on one stand-in task. The fixtures were made by
-tests/data/make_tie_order_fixtures.py in that old environment."""
+tests/engine/data/make_tie_order_fixtures.py in that old environment."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mapeval.tie_order import numpy_1_23_argsort
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parent / "data"
 T, P, M = "Metadata_matching_target", "Metadata_broad_sample", "Metadata_modality"
 PAIRS = {"pos_sameby": [T], "pos_diffby": [M], "neg_sameby": [], "neg_diffby": [T, M]}
 

@@ -22,6 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -145,12 +146,18 @@ def _config() -> dict:
     return config
 
 
+#: The run's own cost (wall, CPU, memory of every job): measured, so never equal between runs.
+BENCHMARKS = "results/benchmarks.csv"
+
+
 def _tables(root: Path) -> dict[str, bytes]:
-    """Every result file but the rendered figures (PNG/PDF embed renderer metadata)."""
+    """Every result file but the rendered figures (PNG/PDF embed renderer metadata) and the
+    run's measured cost (:data:`BENCHMARKS`)."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted((root / "results").rglob("*"))
         if p.is_file() and p.suffix not in {".png", ".pdf", ".svg"}
+        and p.relative_to(root).as_posix() != BENCHMARKS
     }
 
 
@@ -191,6 +198,12 @@ def test_slurm_run_outputs_equal_the_local_run(slurm_and_local_runs):
     assert sorted(local) == sorted(slurm), set(local) ^ set(slurm)
     different = [name for name in local if local[name] != slurm[name]]
     assert not different, f"differ between SLURM and local: {different}"
+    # both runs measured the same jobs (their times differ)
+    jobs = [pd.read_csv(slurm_and_local_runs[mode]["work"] / BENCHMARKS)[["rule", "wildcards"]]
+            .fillna("").sort_values(["rule", "wildcards"]).reset_index(drop=True)
+            for mode in ("local", "slurm")]
+    assert len(jobs[0]) > 0
+    pd.testing.assert_frame_equal(jobs[0], jobs[1])
     for name in ("fig2", "figS_null"):
         assert (slurm_and_local_runs["slurm"]["work"] / f"results/figures/{name}.png").stat().st_size > 1000
 

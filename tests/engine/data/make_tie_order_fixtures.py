@@ -1,9 +1,9 @@
-"""Make tests/data/numpy_1_23_argsort.npz and tests/data/cpjump1_fig4c_copairs_880f22a.npz.
+"""Make tests/engine/data/numpy_1_23_argsort.npz and tests/engine/data/cpjump1_fig4c_copairs_880f22a.npz.
 
 How they were made (2026-12-06): run with numpy 1.23.4 and pandas 1.5.1 (the CPJUMP1
 notebooks' versions; a venv ``pip install numpy==1.23.4 pandas==1.5.1``), CPython 3.11:
 
-    python tests/data/make_tie_order_fixtures.py NB880 TASK_JSON
+    python tests/engine/data/make_tie_order_fixtures.py NB880 TASK_JSON
 
 * numpy_1_23_argsort.npz: float64 arrays made here from a seed (many ties: few distinct
   values, duplicated values as a positive and its negative copy, sorted runs, and McIlroy's
@@ -39,7 +39,7 @@ def load(path: Path, name: str):
 
 
 # the port, loaded by path (mapeval's __init__ needs packages the old environment lacks)
-tie_order = load(HERE.parent.parent / "workflow" / "mapeval" / "tie_order.py", "tie_order")
+tie_order = load(HERE.parents[2] / "workflow" / "mapeval" / "tie_order.py", "tie_order")
 
 
 def killer(n: int) -> np.ndarray:
