@@ -31,6 +31,32 @@ SNAKEMAKE_COLUMNS: dict[str, str] = {
 }
 
 
+def split_pattern(pattern: str, what: str = "pattern") -> list[tuple[str, str, str | None]]:
+    """A Snakemake file pattern as (literal text, wildcard name, constraint) triples, the last
+    with an empty name when the pattern ends in literal text; the constraint is None where the
+    wildcard has none. Braces inside a constraint (``\\d{3}``) are balanced; unbalanced braces
+    raise ValueError naming ``what``."""
+    parts: list[tuple[str, str, str | None]] = []
+    i = 0
+    while i < len(pattern):
+        start = pattern.find("{", i)
+        if start < 0:
+            parts.append((pattern[i:], "", None))
+            break
+        depth, j = 0, start
+        while j < len(pattern):
+            depth += {"{": 1, "}": -1}.get(pattern[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        if depth:
+            raise ValueError(f"{what} {pattern!r}: unbalanced braces")
+        name, comma, constraint = pattern[start + 1 : j].partition(",")
+        parts.append((pattern[i:start], name.strip(), constraint if comma else None))
+        i = j + 1
+    return parts
+
+
 def pattern_regex(pattern: str) -> re.Pattern:
     """A compiled regex that matches the paths of a Snakemake file pattern, one named group per
     wildcard.
@@ -41,29 +67,15 @@ def pattern_regex(pattern: str) -> re.Pattern:
     """
     parts: list[str] = []
     seen: set[str] = set()
-    i = 0
-    while i < len(pattern):
-        start = pattern.find("{", i)
-        if start < 0:
-            parts.append(re.escape(pattern[i:]))
-            break
-        parts.append(re.escape(pattern[i:start]))
-        depth, j = 0, start
-        while j < len(pattern):
-            depth += {"{": 1, "}": -1}.get(pattern[j], 0)
-            if depth == 0:
-                break
-            j += 1
-        if depth:
-            raise ValueError(f"benchmark pattern {pattern!r}: unbalanced braces")
-        name, _, constraint = pattern[start + 1 : j].partition(",")
-        name = name.strip()
+    for literal, name, constraint in split_pattern(pattern, "benchmark pattern"):
+        parts.append(re.escape(literal))
+        if not name:
+            continue
         if name in seen:
             parts.append(f"(?P={name})")
         else:
             parts.append(f"(?P<{name}>{constraint or '.+'})")
             seen.add(name)
-        i = j + 1
     return re.compile("".join(parts))
 
 
@@ -73,24 +85,8 @@ def plain_pattern(pattern: str) -> str:
     Rules constrain wildcards for their outputs (the download rule with lookaheads anchored at
     the end of the output path), which the benchmark path need not satisfy; matching uses the
     plain patterns, most specific first (:func:`match_rule`)."""
-    out, i = [], 0
-    while i < len(pattern):
-        start = pattern.find("{", i)
-        if start < 0:
-            out.append(pattern[i:])
-            break
-        out.append(pattern[i:start])
-        depth, j = 0, start
-        while j < len(pattern):
-            depth += {"{": 1, "}": -1}.get(pattern[j], 0)
-            if depth == 0:
-                break
-            j += 1
-        if depth:
-            raise ValueError(f"pattern {pattern!r}: unbalanced braces")
-        out.append("{" + pattern[start + 1 : j].split(",")[0].strip() + "}")
-        i = j + 1
-    return "".join(out)
+    return "".join(literal + (f"{{{name}}}" if name else "")
+                   for literal, name, _ in split_pattern(pattern))
 
 
 def match_rule(
